@@ -1,0 +1,125 @@
+//! The axum application: routes, layers, state, and the server loop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Method, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::Router;
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Limits, ServeArgs};
+use crate::domain::visibility::{Clock, Viewer, Visibility};
+use crate::graphql::schema::{AppSchema, build_schema};
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The connection pool.
+    pub db: DatabaseConnection,
+    /// The executable GraphQL schema.
+    pub schema: AppSchema,
+    /// The time source of visibility rules (fixed in tests).
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// The state for a migrated database.
+    pub fn new(db: DatabaseConnection, limits: &Limits, clock: Clock) -> Self {
+        let schema = build_schema(db.clone(), limits);
+        Self { db, schema, clock }
+    }
+}
+
+/// The routes: `/graphql` (GET and POST), GraphiQL at `/` and `/graphiql`, `/healthz`.
+pub fn router(state: AppState, limits: &Limits) -> Router {
+    let cors = CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+    Router::new()
+        .route("/graphql", get(graphql).post(graphql))
+        .route("/", get(graphiql))
+        .route("/graphiql", get(graphiql))
+        .route("/healthz", get(healthz))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(limits.max_body_bytes))
+        .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(limits.request_timeout_secs),
+        ))
+        .layer(cors)
+        .layer(TraceLayer::new_for_http())
+}
+
+async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+    let visibility = Visibility {
+        now: (state.clock)(),
+        viewer: Viewer::Reader,
+    };
+    let request = crate::graphql::loaders::attach(request.into_inner(), &state.db, &visibility)
+        .data(visibility);
+    state.schema.execute(request).await.into()
+}
+
+async fn graphiql() -> impl IntoResponse {
+    Html(GraphiQLSource::build().endpoint("/graphql").title("bantin").finish())
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ok"),
+        Err(error) => {
+            tracing::error!(%error, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+/// Connects, migrates, loads the sample content into an empty database, and serves
+/// until Ctrl-C or SIGTERM.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let db = crate::db::connect(&args.database).await?;
+    crate::db::migrate(&db).await?;
+    if !args.no_sample && crate::domain::sample::load_if_empty(&db).await? {
+        tracing::info!("loaded the sample content");
+    }
+    let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now));
+    let listener = TcpListener::bind(args.listen).await?;
+    tracing::info!("GraphiQL on http://{}/", listener.local_addr()?);
+    axum::serve(listener, router(state, &args.limits))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,34 @@
+//! The command line: `serve` (the default), `migrate`, `schema`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{DatabaseArgs, ServeArgs};
+
+/// bantin: a GraphQL content service for newsrooms, Vietnamese first.
+#[derive(Parser, Debug)]
+#[command(name = "bantin", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Settings of `serve`, which runs when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// What to do.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Migrate the database, load the sample content if it is empty, and serve GraphQL.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date and exit.
+    Migrate(DatabaseArgs),
+    /// Print the GraphQL schema (SDL), or check it against a file.
+    Schema {
+        /// Compare with this file instead of printing; exit 1 when they differ.
+        #[arg(long, value_name = "FILE")]
+        check: Option<PathBuf>,
+    },
+}

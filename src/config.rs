@@ -1,0 +1,67 @@
+//! Settings of the server, by flag or environment variable.
+
+use std::net::SocketAddr;
+
+/// How to reach the database and how to serve.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://FILE?mode=rwc` (the default, a file in the working
+    /// directory) or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bantin.db?mode=rwc")]
+    pub database_url: String,
+
+    /// Most connections in the pool.
+    #[arg(long, env = "BANTIN_MAX_CONNECTIONS", default_value_t = 16)]
+    pub max_connections: u32,
+}
+
+/// Settings of `bantin serve`.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    /// Address to listen on.
+    #[arg(long, env = "BANTIN_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+
+    /// Do not load the sample content into an empty database.
+    #[arg(long, env = "BANTIN_NO_SAMPLE", default_value_t = false)]
+    pub no_sample: bool,
+
+    /// Limits that keep one request from taking the server down.
+    #[command(flatten)]
+    pub limits: Limits,
+}
+
+/// Query and request limits.
+#[derive(clap::Args, Clone, Debug)]
+pub struct Limits {
+    /// Deepest nesting a query may have.
+    #[arg(long, env = "BANTIN_MAX_DEPTH", default_value_t = 12)]
+    pub max_depth: usize,
+
+    /// Highest complexity a query may have (each field counts 1, a list field
+    /// counts its page size times its children).
+    #[arg(long, env = "BANTIN_MAX_COMPLEXITY", default_value_t = 20_000)]
+    pub max_complexity: usize,
+
+    /// Largest request body, in bytes.
+    #[arg(long, env = "BANTIN_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Longest time a request may take, in seconds.
+    #[arg(long, env = "BANTIN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_depth: 12,
+            max_complexity: 20_000,
+            max_body_bytes: 256 * 1024,
+            request_timeout_secs: 30,
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! placeholder
+use sea_orm::DatabaseConnection;
+pub async fn load_if_empty(_db: &DatabaseConnection) -> anyhow::Result<bool> { Ok(false) }

@@ -1,0 +1,120 @@
+//! The one error type of the service and its mapping to GraphQL errors.
+//!
+//! Code below the GraphQL layer returns [`AppError`]; resolvers turn it into an
+//! `async_graphql::Error` once, with `.extend()`, which sets `extensions.code`.
+//! Database and internal errors are logged in full and answered with a generic
+//! message, so no SQL or driver text reaches a client.
+
+use async_graphql::ErrorExtensions;
+use sea_orm::DbErr;
+
+/// Everything that can go wrong while answering a request.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is malformed or out of range (`BAD_USER_INPUT`).
+    #[error("{0}")]
+    BadInput(String),
+    /// The thing asked for does not exist or is not visible (`NOT_FOUND`).
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The database failed (`INTERNAL`; the detail is logged, not returned).
+    #[error("database error: {0}")]
+    Db(#[from] DbErr),
+    /// Any other failure (`INTERNAL`).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// A `BAD_USER_INPUT` error with the given message.
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadInput(message.into())
+    }
+
+    /// The `extensions.code` of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadInput(_) => "BAD_USER_INPUT",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Db(_) | Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl ErrorExtensions for AppError {
+    fn extend(&self) -> async_graphql::Error {
+        let message = match self {
+            Self::Db(_) | Self::Internal(_) => {
+                tracing::error!(error = %self, "request failed");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        async_graphql::Error::new(message).extend_with(|_, e| e.set("code", self.code()))
+    }
+}
+
+/// The error a resolver returns. It is deliberately not `Display`: the only way
+/// from an [`AppError`] to a GraphQL error goes through [`ErrorExtensions::extend`],
+/// so every error reaches the client with its `extensions.code`.
+pub struct FieldError(async_graphql::Error);
+
+impl From<AppError> for FieldError {
+    fn from(error: AppError) -> Self {
+        Self(error.extend())
+    }
+}
+
+impl From<async_graphql::Error> for FieldError {
+    fn from(error: async_graphql::Error) -> Self {
+        Self(error)
+    }
+}
+
+impl From<FieldError> for async_graphql::Error {
+    fn from(error: FieldError) -> Self {
+        error.0
+    }
+}
+
+/// The result type of resolvers.
+pub type FieldResult<T> = Result<T, FieldError>;
+
+/// Errors of the shared DataLoader come wrapped in an `Arc`.
+impl From<std::sync::Arc<AppError>> for AppError {
+    fn from(error: std::sync::Arc<AppError>) -> Self {
+        match &*error {
+            Self::BadInput(m) => Self::BadInput(m.clone()),
+            Self::NotFound(m) => Self::NotFound(m.clone()),
+            Self::Db(e) => Self::Internal(e.to_string()),
+            Self::Internal(m) => Self::Internal(m.clone()),
+        }
+    }
+}
+
+/// The result type of everything below the GraphQL layer.
+pub type AppResult<T> = Result<T, AppError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_errors_do_not_leak_their_text() {
+        let error = AppError::from(DbErr::Custom("SELECT secret FROM x".into())).extend();
+        assert_eq!(error.message, "internal error");
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+    }
+
+    #[test]
+    fn bad_input_keeps_its_message_and_code() {
+        let error = AppError::bad_input("first must be at most 100").extend();
+        assert_eq!(error.message, "first must be at most 100");
+        assert!(format!("{:?}", error.extensions).contains("BAD_USER_INPUT"));
+    }
+}

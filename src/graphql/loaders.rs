@@ -1,0 +1,457 @@
+//! The DataLoaders. One loader, [`ContentLoader`], answers every relation; each
+//! relation has its own key type, so keys of one relation from a whole query level
+//! are batched into one SQL statement (`WHERE owner_id IN (...)`). Visibility is
+//! applied inside the loader, so no path can leak a hidden row.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Request};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter,
+    QueryOrder, QuerySelect, RelationDef, RelationTrait,
+};
+
+use entity::*;
+
+use crate::domain::visibility::Visibility;
+use crate::error::{AppError, AppResult};
+
+pub use crate::graphql::types::article::{ArticleOwner, ArticlesOf, ArticleCountOf};
+
+/// Loads rows for one request, batching by relation.
+pub struct ContentLoader {
+    pub(crate) db: DatabaseConnection,
+    pub(crate) visibility: Visibility,
+}
+
+/// Puts the request's loader into the request.
+pub fn attach(request: Request, db: &DatabaseConnection, visibility: &Visibility) -> Request {
+    let loader = ContentLoader { db: db.clone(), visibility: *visibility };
+    request.data(DataLoader::new(loader, tokio::spawn))
+}
+
+/// The request's loader.
+pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<ContentLoader>> {
+    ctx.data::<DataLoader<ContentLoader>>()
+}
+
+/// A table of content rows: an `id` primary key and a visibility rule.
+pub trait Content: EntityTrait {
+    /// The `id` column.
+    fn id_column() -> Self::Column;
+    /// The id of a row.
+    fn id_of(model: &Self::Model) -> i64;
+    /// The rows the viewer may see.
+    fn visible(visibility: &Visibility) -> Condition;
+}
+
+macro_rules! content {
+    ($($table:ident),* $(,)?) => {$(
+        impl Content for $table::Entity {
+            fn id_column() -> Self::Column {
+                $table::Column::Id
+            }
+            fn id_of(model: &Self::Model) -> i64 {
+                model.id
+            }
+            fn visible(_: &Visibility) -> Condition {
+                Condition::all().add($table::Column::DeletedAt.is_null())
+            }
+        }
+    )*};
+}
+
+content!(person, organization, position, event, document, media, tag, award, statement, commemoration, source);
+
+impl Content for article::Entity {
+    fn id_column() -> Self::Column {
+        article::Column::Id
+    }
+    fn id_of(model: &Self::Model) -> i64 {
+        model.id
+    }
+    fn visible(visibility: &Visibility) -> Condition {
+        visibility.articles()
+    }
+}
+
+/// A key that is an id plus the type it is for (Rust's derives would needlessly
+/// require the type itself to be `Clone`, `Eq` and `Hash`).
+pub struct Key<T> {
+    pub id: i64,
+    _marker: PhantomData<fn() -> T>,
+}
+
+impl<T> Key<T> {
+    pub fn new(id: i64) -> Self {
+        Self { id, _marker: PhantomData }
+    }
+}
+
+impl<T> Clone for Key<T> {
+    fn clone(&self) -> Self {
+        Self::new(self.id)
+    }
+}
+impl<T> PartialEq for Key<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+impl<T> Eq for Key<T> {}
+impl<T> Hash for Key<T> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+impl<T> fmt::Debug for Key<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Key({})", self.id)
+    }
+}
+
+/// A row by id.
+pub struct ById<E>(PhantomData<E>);
+
+/// The rows of a has-many relation.
+pub struct Children<F>(PhantomData<F>);
+
+/// The rows of a join-table relation.
+pub struct Linked<L>(PhantomData<L>);
+
+impl<E> Loader<Key<ById<E>>> for ContentLoader
+where
+    E: Content + Sync,
+    E::Model: Sync,
+{
+    type Value = E::Model;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Key<ById<E>>]) -> Result<HashMap<Key<ById<E>>, E::Model>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+        let rows = E::find()
+            .filter(E::id_column().is_in(ids))
+            .filter(E::visible(&self.visibility))
+            .all(&self.db)
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
+        Ok(rows.into_iter().map(|row| (Key::new(E::id_of(&row)), row)).collect())
+    }
+}
+
+/// Rows that point at their owner through a foreign key (an organization's
+/// children, a person's positions).
+pub trait HasMany: Send + Sync + 'static {
+    /// The table of the rows.
+    type Entity: Content + Sync;
+    /// The foreign key column.
+    fn foreign_key() -> <Self::Entity as EntityTrait>::Column;
+    /// The owner of a row.
+    fn owner_of(model: &<Self::Entity as EntityTrait>::Model) -> Option<i64>;
+    /// The order of the rows of one owner.
+    fn order() -> Vec<(<Self::Entity as EntityTrait>::Column, Order)>;
+}
+
+impl<F> Loader<Key<Children<F>>> for ContentLoader
+where
+    F: HasMany,
+    <F::Entity as EntityTrait>::Model: Sync,
+{
+    type Value = Vec<<F::Entity as EntityTrait>::Model>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Key<Children<F>>]) -> Result<HashMap<Key<Children<F>>, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+        let mut select = F::Entity::find()
+            .filter(F::foreign_key().is_in(ids))
+            .filter(F::Entity::visible(&self.visibility));
+        for (column, order) in F::order() {
+            select = select.order_by(column, order);
+        }
+        let rows = select.all(&self.db).await.map_err(|e| Arc::new(AppError::from(e)))?;
+        let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
+        for row in rows {
+            if let Some(owner) = F::owner_of(&row) {
+                map.entry(Key::new(owner)).or_default().push(row);
+            }
+        }
+        Ok(map)
+    }
+}
+
+/// Rows reached through a join table (an article's people, an event's organizers),
+/// with the join row, which carries the order and any role.
+pub trait Link: Send + Sync + 'static {
+    /// The join table.
+    type Join: EntityTrait;
+    /// The table reached.
+    type Target: Content + Sync;
+    /// The join table's column that holds the owner.
+    fn owner() -> <Self::Join as EntityTrait>::Column;
+    /// The owner of a join row.
+    fn owner_of(model: &<Self::Join as EntityTrait>::Model) -> i64;
+    /// The relation from the join table to the target.
+    fn relation() -> RelationDef;
+    /// The join table's order column.
+    fn order() -> <Self::Join as EntityTrait>::Column;
+}
+
+impl<L> Loader<Key<Linked<L>>> for ContentLoader
+where
+    L: Link,
+    <L::Join as EntityTrait>::Model: Sync,
+    <L::Target as EntityTrait>::Model: Sync,
+{
+    type Value = Vec<(<L::Join as EntityTrait>::Model, <L::Target as EntityTrait>::Model)>;
+    type Error = Arc<AppError>;
+
+    async fn load(&self, keys: &[Key<Linked<L>>]) -> Result<HashMap<Key<Linked<L>>, Self::Value>, Self::Error> {
+        let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+        let rows = L::Join::find()
+            .select_also(L::Target::default())
+            .join(JoinType::InnerJoin, L::relation())
+            .filter(L::owner().is_in(ids))
+            .filter(L::Target::visible(&self.visibility))
+            .order_by_asc(L::order())
+            .all(&self.db)
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
+        let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
+        for (join, target) in rows {
+            if let Some(target) = target {
+                map.entry(Key::new(L::owner_of(&join))).or_default().push((join, target));
+            }
+        }
+        Ok(map)
+    }
+}
+
+macro_rules! has_many {
+    ($(#[$doc:meta])* $name:ident: $table:ident by $fk_column:ident ($fk:ident) order $($col:ident $ord:ident),+) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl HasMany for $name {
+            type Entity = $table::Entity;
+            fn foreign_key() -> $table::Column {
+                $table::Column::$fk_column
+            }
+            fn owner_of(model: &$table::Model) -> Option<i64> {
+                Option::<i64>::from(model.$fk)
+            }
+            fn order() -> Vec<($table::Column, Order)> {
+                vec![$(($table::Column::$col, Order::$ord)),+]
+            }
+        }
+    };
+}
+
+macro_rules! link {
+    ($(#[$doc:meta])* $name:ident: $join:ident . $owner_column:ident ($owner:ident) -> $target:ident via $rel:ident) => {
+        $(#[$doc])*
+        pub struct $name;
+        impl Link for $name {
+            type Join = $join::Entity;
+            type Target = $target::Entity;
+            fn owner() -> $join::Column {
+                $join::Column::$owner_column
+            }
+            fn owner_of(model: &$join::Model) -> i64 {
+                model.$owner
+            }
+            fn relation() -> RelationDef {
+                $join::Relation::$rel.def()
+            }
+            fn order() -> $join::Column {
+                $join::Column::Ord
+            }
+        }
+    };
+}
+
+
+has_many!(
+    /// The positions a person holds.
+    PositionsOfPerson: position by PersonId(person_id) order StartsOn Asc, Id Asc
+);
+has_many!(
+    /// The positions in an organization.
+    PositionsInOrganization: position by OrganizationId(organization_id) order StartsOn Asc, Id Asc
+);
+has_many!(
+    /// The children of an organization.
+    ChildrenOfOrganization: organization by ParentId(parent_id) order SortKey Asc, Id Asc
+);
+has_many!(
+    /// The awards given at an event.
+    AwardsAtEvent: award by EventId(event_id) order Id Asc
+);
+has_many!(
+    /// The statements made at an event.
+    StatementsAtEvent: statement by EventId(event_id) order Id Asc
+);
+has_many!(
+    /// The statements a person made.
+    StatementsOfPerson: statement by PersonId(person_id) order Id Asc
+);
+has_many!(
+    /// The documents an organization issued.
+    DocumentsOfIssuer: document by IssuerId(issuer_id) order CodeKey Asc, Id Asc
+);
+has_many!(
+    /// The translations of an article (rows whose `translation_of_id` is it).
+    TranslationsOfArticle: article by TranslationOfId(translation_of_id) order Language Asc, Id Asc
+);
+
+link!(
+    /// The people an article mentions.
+    PeopleOfArticle: article_person.ArticleId(article_id) -> person via Person
+);
+link!(
+    /// The organizations an article mentions.
+    OrganizationsOfArticle: article_organization.ArticleId(article_id) -> organization via Organization
+);
+link!(
+    /// The events an article reports.
+    EventsOfArticle: article_event.ArticleId(article_id) -> event via Event
+);
+link!(
+    /// The documents an article cites.
+    DocumentsOfArticle: article_document.ArticleId(article_id) -> document via Document
+);
+link!(
+    /// The media of an article, in order.
+    MediaOfArticle: article_media.ArticleId(article_id) -> media via Media
+);
+link!(
+    /// The tags of an article.
+    TagsOfArticle: article_tag.ArticleId(article_id) -> tag via Tag
+);
+link!(
+    /// The organizers of an event.
+    OrganizersOfEvent: event_organizer.EventId(event_id) -> organization via Organization
+);
+link!(
+    /// The participants of an event, with their roles.
+    ParticipantsOfEvent: event_participant.EventId(event_id) -> person via Person
+);
+link!(
+    /// The events a person took part in.
+    EventsOfPerson: event_participant.PersonId(person_id) -> event via Event
+);
+link!(
+    /// The documents an event discussed.
+    DocumentsOfEvent: event_document.EventId(event_id) -> document via Document
+);
+link!(
+    /// The events that discussed a document.
+    EventsOfDocument: event_document.DocumentId(document_id) -> event via Event
+);
+link!(
+    /// The events an organization organized.
+    EventsOfOrganizer: event_organizer.OrganizationId(organization_id) -> event via Event
+);
+link!(
+    /// The people a media item depicts.
+    PeopleInMedia: media_person.MediaId(media_id) -> person via Person
+);
+
+/// The people who received an award.
+pub struct PeopleOfAward;
+impl Link for PeopleOfAward {
+    type Join = award_person::Entity;
+    type Target = person::Entity;
+    fn owner() -> award_person::Column {
+        award_person::Column::AwardId
+    }
+    fn owner_of(model: &award_person::Model) -> i64 {
+        model.award_id
+    }
+    fn relation() -> RelationDef {
+        award_person::Relation::Person.def()
+    }
+    fn order() -> award_person::Column {
+        award_person::Column::PersonId
+    }
+}
+
+/// The organizations that received an award.
+pub struct OrganizationsOfAward;
+impl Link for OrganizationsOfAward {
+    type Join = award_organization::Entity;
+    type Target = organization::Entity;
+    fn owner() -> award_organization::Column {
+        award_organization::Column::AwardId
+    }
+    fn owner_of(model: &award_organization::Model) -> i64 {
+        model.award_id
+    }
+    fn relation() -> RelationDef {
+        award_organization::Relation::Organization.def()
+    }
+    fn order() -> award_organization::Column {
+        award_organization::Column::OrganizationId
+    }
+}
+
+/// Loads one row by id through the request's loader; `None` when it is missing
+/// or not visible.
+pub async fn by_id<E>(ctx: &Context<'_>, id: i64) -> AppResult<Option<E::Model>>
+where
+    E: Content + Sync,
+    E::Model: Sync,
+{
+    let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    Ok(loader.load_one(Key::<ById<E>>::new(id)).await?)
+}
+
+/// Loads an optional reference.
+pub async fn by_opt_id<E>(ctx: &Context<'_>, id: Option<i64>) -> AppResult<Option<E::Model>>
+where
+    E: Content + Sync,
+    E::Model: Sync,
+{
+    match id {
+        Some(id) => by_id::<E>(ctx, id).await,
+        None => Ok(None),
+    }
+}
+
+/// Loads the rows of a has-many relation.
+pub async fn children<F>(ctx: &Context<'_>, owner: i64) -> AppResult<Vec<<F::Entity as EntityTrait>::Model>>
+where
+    F: HasMany,
+    <F::Entity as EntityTrait>::Model: Sync,
+{
+    let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    Ok(loader.load_one(Key::<Children<F>>::new(owner)).await?.unwrap_or_default())
+}
+
+/// Loads the rows of a join-table relation, with their join rows.
+#[allow(clippy::type_complexity)]
+pub async fn linked<L>(
+    ctx: &Context<'_>,
+    owner: i64,
+) -> AppResult<Vec<(<L::Join as EntityTrait>::Model, <L::Target as EntityTrait>::Model)>>
+where
+    L: Link,
+    <L::Join as EntityTrait>::Model: Sync,
+    <L::Target as EntityTrait>::Model: Sync,
+{
+    let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    Ok(loader.load_one(Key::<Linked<L>>::new(owner)).await?.unwrap_or_default())
+}
+
+/// Loads only the targets of a join-table relation.
+pub async fn targets<L>(ctx: &Context<'_>, owner: i64) -> AppResult<Vec<<L::Target as EntityTrait>::Model>>
+where
+    L: Link,
+    <L::Join as EntityTrait>::Model: Sync,
+    <L::Target as EntityTrait>::Model: Sync,
+{
+    Ok(linked::<L>(ctx, owner).await?.into_iter().map(|(_, target)| target).collect())
+}

@@ -1,0 +1,10 @@
+//! The GraphQL layer: the schema, one file a type, the DataLoaders that batch every
+//! relation, Relay connections with keyset cursors, and opaque global IDs.
+//! Resolvers stay thin: they read arguments, call a loader or a query, and map.
+
+pub mod connection;
+pub mod ids;
+pub mod loaders;
+pub mod query;
+pub mod schema;
+pub mod types;

@@ -1,0 +1,170 @@
+//! Vietnamese text: normalization to NFC, folding for search and slugs, slugs,
+//! document-code keys and the collation key that sorts names in Vietnamese order.
+
+use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
+
+/// The text in NFC, the form bantin stores.
+pub fn nfc(text: &str) -> String {
+    text.nfc().collect()
+}
+
+/// A title or name as stored: NFC, trimmed, inner whitespace collapsed to one space.
+pub fn clean_line(text: &str) -> String {
+    nfc(text).split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Folds text for matching: decomposes, drops combining marks, maps `đ`/`Đ` to `d`
+/// (it has no decomposition), lowercases. NFC and NFD input fold the same.
+pub fn fold(text: &str) -> String {
+    text.nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            c => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A URL slug: folded, ASCII letters and digits, words joined by `-`.
+/// "Hội nghị sơ kết" gives "hoi-nghi-so-ket".
+pub fn slugify(text: &str) -> String {
+    fold(text)
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The lookup key of a document code. "16-KL/TƯ", "16-KL/TW" and "16 kl tw" share
+/// one key: folded, split on anything not a letter or digit, and "TƯ" (Trung ương,
+/// the Central Committee) written as its usual abbreviation "TW".
+pub fn document_code_key(code: &str) -> String {
+    fold(code)
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| if part == "tu" { "tw" } else { part })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// The Vietnamese alphabet, in order, followed by the Latin letters it lacks.
+const ALPHABET: [&str; 33] = [
+    "a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "g", "h", "i", "k", "l", "m", "n", "o", "ô", "ơ",
+    "p", "q", "r", "s", "t", "u", "ư", "v", "x", "y", "f", "j", "w", "z",
+];
+
+/// Tone marks in dictionary order: level (none), grave, hook, tilde, acute, dot below.
+const TONES: [char; 5] = ['\u{300}', '\u{309}', '\u{303}', '\u{301}', '\u{323}'];
+
+/// A collation key for a name given as its parts in sorting order (for a person:
+/// given, family, middle). The key is plain ASCII (`0-9a-z`) whose byte order is
+/// Vietnamese order: letters first (a ă â b … đ …), then tones, so it sorts the same
+/// on SQLite and PostgreSQL.
+pub fn sort_key(parts: &[&str]) -> String {
+    let mut letters = String::new();
+    let mut tones = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            letters.push_str("01");
+        }
+        for (letter, tone) in syllable_letters(part) {
+            letters.push_str(&base36_pair(letter));
+            tones.push(char::from(b'0' + tone));
+        }
+    }
+    letters.push_str("00");
+    letters.push_str(&tones);
+    letters
+}
+
+/// Splits text into (letter rank, tone rank) pairs. Ranks start at 2 (digits), then
+/// 12 onwards for letters; anything else (punctuation, spaces) is skipped.
+fn syllable_letters(text: &str) -> Vec<(u16, u8)> {
+    let mut out = Vec::new();
+    let lower: String = text.nfc().flat_map(char::to_lowercase).collect();
+    for c in lower.chars() {
+        if let Some(d) = c.to_digit(10) {
+            out.push((2 + d as u16, 0));
+            continue;
+        }
+        let mut base = String::new();
+        let mut tone = 0u8;
+        for part in c.to_string().nfd() {
+            if let Some(t) = TONES.iter().position(|m| *m == part) {
+                tone = t as u8 + 1;
+            } else {
+                base.push(part);
+            }
+        }
+        let base: String = base.nfc().collect();
+        if let Some(rank) = ALPHABET.iter().position(|l| *l == base) {
+            out.push((12 + rank as u16, tone));
+        } else if let Some(c) = base.chars().next().filter(|c| c.is_alphabetic()) {
+            // Letters outside the alphabet sort after it, by code point.
+            out.push((12 + ALPHABET.len() as u16 + (u32::from(c) % 1200) as u16, tone));
+        }
+    }
+    out
+}
+
+fn base36_pair(n: u16) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let n = usize::from(n.min(36 * 36 - 1));
+    [DIGITS[n / 36] as char, DIGITS[n % 36] as char].iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_ignores_case_marks_and_normal_form() {
+        assert_eq!(fold("Đôn Tuấn Phong"), "don tuan phong");
+        assert_eq!(fold("VÕ VĂN THƯỞNG"), "vo van thuong");
+        let nfd: String = "thông tin đối ngoại".nfd().collect();
+        assert_eq!(fold(&nfd), "thong tin doi ngoai");
+    }
+
+    #[test]
+    fn slugs_come_from_vietnamese_titles() {
+        assert_eq!(slugify("Hội nghị sơ kết"), "hoi-nghi-so-ket");
+        assert_eq!(slugify("  Đà Nẵng: đón khách! "), "da-nang-don-khach");
+    }
+
+    #[test]
+    fn document_codes_match_however_written() {
+        let key = document_code_key("16-KL/TƯ");
+        assert_eq!(key, "16-kl-tw");
+        assert_eq!(document_code_key("16-KL/TW"), key);
+        assert_eq!(document_code_key("16 KL TW"), key);
+        assert_ne!(document_code_key("26-CT/TƯ"), key);
+    }
+
+    #[test]
+    fn clean_line_trims_and_collapses() {
+        assert_eq!(clean_line("  Võ   Văn\tThưởng \n"), "Võ Văn Thưởng");
+    }
+
+    #[test]
+    fn names_sort_in_vietnamese_order() {
+        // Given name first: Linh < Ngọc < Phong < Thưởng.
+        let mut names = vec![
+            ("Thưởng", "Võ", "Văn"),
+            ("Phong", "Đôn", "Tuấn"),
+            ("Ngọc", "Hà", "Kim"),
+            ("Linh", "Phạm", "Văn"),
+        ];
+        names.sort_by_key(|(g, f, m)| sort_key(&[g, f, m]));
+        let given: Vec<_> = names.iter().map(|n| n.0).collect();
+        assert_eq!(given, ["Linh", "Ngọc", "Phong", "Thưởng"]);
+        // d < đ < e, a < ă < â, and tones after letters: ma < mà < mả < mã < má < mạ < mai.
+        let words = ["mai", "mạ", "má", "mã", "mả", "mà", "ma", "e", "đa", "da", "âm", "ăn", "an"];
+        let mut sorted = words.to_vec();
+        sorted.sort_by_key(|w| sort_key(&[w]));
+        assert_eq!(sorted, ["an", "ăn", "âm", "da", "đa", "e", "ma", "mà", "mả", "mã", "má", "mạ", "mai"]);
+        // A shorter name sorts before a longer one it starts.
+        assert!(sort_key(&["An"]) < sort_key(&["Anh"]));
+        assert!(sort_key(&["An", "Trần"]) < sort_key(&["Anh", "Lê"]));
+    }
+}
