@@ -1,6 +1,8 @@
 //! The axum application: routes, layers, state, and the server loop.
 
 use std::sync::Arc;
+
+use anyhow::Context;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
@@ -91,7 +93,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = crate::db::connect(&args.database).await?;
     crate::db::migrate(&db).await?;
-    if !args.no_sample && crate::domain::sample::load_if_empty(&db).await? {
+    if !args.no_sample && crate::domain::sample::load_if_empty(&db).await.context("could not load the sample content")? {
         tracing::info!("loaded the sample content");
     }
     let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now));
