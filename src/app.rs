@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Method, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
-use axum::Router;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::cors::{Any, CorsLayer};
@@ -21,6 +21,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::{Limits, ServeArgs};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
+use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{AppSchema, build_schema};
 
 /// What every request handler can reach.
@@ -69,13 +70,22 @@ async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> Grap
         now: (state.clock)(),
         viewer: Viewer::Reader,
     };
-    let request = crate::graphql::loaders::attach(request.into_inner(), &state.db, &visibility)
-        .data(visibility);
-    state.schema.execute(request).await.into()
+    let tasks = BatchTasks::default();
+    let request =
+        crate::graphql::loaders::attach(request.into_inner(), &state.db, &visibility, &tasks)
+            .data(visibility);
+    let mut response = tasks.run(state.schema.execute(request)).await;
+    crate::error::code_errors(&mut response);
+    response.into()
 }
 
 async fn graphiql() -> impl IntoResponse {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("bantin").finish())
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("bantin")
+            .finish(),
+    )
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
@@ -93,7 +103,11 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let db = crate::db::connect(&args.database).await?;
     crate::db::migrate(&db).await?;
-    if !args.no_sample && crate::domain::sample::load_if_empty(&db).await.context("could not load the sample content")? {
+    if !args.no_sample
+        && crate::domain::sample::load_if_empty(&db)
+            .await
+            .context("could not load the sample content")?
+    {
         tracing::info!("loaded the sample content");
     }
     let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now));

@@ -7,7 +7,11 @@ use std::net::SocketAddr;
 pub struct DatabaseArgs {
     /// Database URL: `sqlite://FILE?mode=rwc` (the default, a file in the working
     /// directory) or `postgres://USER@HOST/DB`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bantin.db?mode=rwc")]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://bantin.db?mode=rwc"
+    )]
     pub database_url: String,
 
     /// Most connections in the pool.

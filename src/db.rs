@@ -14,7 +14,8 @@ use crate::config::DatabaseArgs;
 /// keeps one connection (each connection would otherwise see its own database).
 pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(args.database_url.clone());
-    let in_memory = args.database_url.contains(":memory:") || args.database_url.contains("mode=memory");
+    let in_memory =
+        args.database_url.contains(":memory:") || args.database_url.contains("mode=memory");
     options
         .max_connections(if in_memory { 1 } else { args.max_connections })
         .min_connections(if in_memory { 1 } else { 0 })
@@ -47,7 +48,12 @@ fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let credentials = &url[scheme + 3..at];
             match credentials.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &credentials[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
                 None => url.to_owned(),
             }
         }
@@ -59,7 +65,13 @@ fn redact(url: &str) -> String {
 mod tests {
     #[test]
     fn passwords_are_redacted_from_urls() {
-        assert_eq!(super::redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(super::redact("sqlite://bantin.db?mode=rwc"), "sqlite://bantin.db?mode=rwc");
+        assert_eq!(
+            super::redact("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(
+            super::redact("sqlite://bantin.db?mode=rwc"),
+            "sqlite://bantin.db?mode=rwc"
+        );
     }
 }

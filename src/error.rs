@@ -92,6 +92,38 @@ impl From<std::sync::Arc<AppError>> for AppError {
     }
 }
 
+/// Gives every error of a response an `extensions.code`. Resolver errors already
+/// carry one; the executor's own errors do not: a query that does not parse or
+/// validate, or a value that does not fit its type, is `BAD_USER_INPUT`; a query
+/// over the depth or complexity limit is `QUERY_TOO_COMPLEX`; anything else that
+/// escaped without a code is `INTERNAL`.
+pub fn code_errors(response: &mut async_graphql::Response) {
+    for error in &mut response.errors {
+        let has_code = error
+            .extensions
+            .as_ref()
+            .is_some_and(|e| e.get("code").is_some());
+        if has_code {
+            continue;
+        }
+        let message = error.message.as_str();
+        let code = if message.contains("too complex") || message.contains("nested too deep") {
+            "QUERY_TOO_COMPLEX"
+        } else if error.path.is_empty()
+            || message.starts_with("Failed to parse")
+            || message.starts_with("Invalid value")
+        {
+            "BAD_USER_INPUT"
+        } else {
+            "INTERNAL"
+        };
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+}
+
 /// The result type of everything below the GraphQL layer.
 pub type AppResult<T> = Result<T, AppError>;
 

@@ -26,9 +26,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::source::Entity", from = "Column::SourceId", to = "super::source::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::source::Entity",
+        from = "Column::SourceId",
+        to = "super::source::Column::Id"
+    )]
     Source,
-    #[sea_orm(belongs_to = "super::article::Entity", from = "Column::TranslationOfId", to = "super::article::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::article::Entity",
+        from = "Column::TranslationOfId",
+        to = "super::article::Column::Id"
+    )]
     TranslationOf,
 }
 

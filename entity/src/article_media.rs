@@ -15,9 +15,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::article::Entity", from = "Column::ArticleId", to = "super::article::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::article::Entity",
+        from = "Column::ArticleId",
+        to = "super::article::Column::Id"
+    )]
     Article,
-    #[sea_orm(belongs_to = "super::media::Entity", from = "Column::MediaId", to = "super::media::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::media::Entity",
+        from = "Column::MediaId",
+        to = "super::media::Column::Id"
+    )]
     Media,
 }
 

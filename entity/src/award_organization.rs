@@ -13,9 +13,17 @@ pub struct Model {
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
-    #[sea_orm(belongs_to = "super::award::Entity", from = "Column::AwardId", to = "super::award::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::award::Entity",
+        from = "Column::AwardId",
+        to = "super::award::Column::Id"
+    )]
     Award,
-    #[sea_orm(belongs_to = "super::organization::Entity", from = "Column::OrganizationId", to = "super::organization::Column::Id")]
+    #[sea_orm(
+        belongs_to = "super::organization::Entity",
+        from = "Column::OrganizationId",
+        to = "super::organization::Column::Id"
+    )]
     Organization,
 }
 

@@ -4,12 +4,12 @@
 
 pub use sea_orm_migration::prelude::*;
 
+mod columns;
 mod m20261126_000001_create_organizations_people_positions;
 mod m20261126_000002_create_events_documents;
 mod m20261126_000003_create_articles_media_tags;
 mod m20261126_000004_create_awards_statements_commemorations;
 mod m20261126_000005_create_revisions;
-mod columns;
 
 /// Every migration, in the order they run.
 pub struct Migrator;

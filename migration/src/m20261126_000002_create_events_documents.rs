@@ -41,8 +41,16 @@ impl MigrationTrait for Migration {
             .col(text("role"))
             .col(integer("ord").default(0).take())
             .primary_key(Index::create().col("event_id").col("person_id").col("role"))
-            .foreign_key(&mut crate::columns::cascade("event_participant", "event_id", "event"))
-            .foreign_key(&mut crate::columns::cascade("event_participant", "person_id", "person"))
+            .foreign_key(&mut crate::columns::cascade(
+                "event_participant",
+                "event_id",
+                "event",
+            ))
+            .foreign_key(&mut crate::columns::cascade(
+                "event_participant",
+                "person_id",
+                "person",
+            ))
             .take();
         let document = content_table(
             "document",

@@ -61,14 +61,24 @@ impl MigrationTrait for Migration {
             vec![
                 source,
                 article,
-                link_table("article_person", ("article_id", "article"), ("person_id", "person"), order()),
+                link_table(
+                    "article_person",
+                    ("article_id", "article"),
+                    ("person_id", "person"),
+                    order(),
+                ),
                 link_table(
                     "article_organization",
                     ("article_id", "article"),
                     ("organization_id", "organization"),
                     order(),
                 ),
-                link_table("article_event", ("article_id", "article"), ("event_id", "event"), order()),
+                link_table(
+                    "article_event",
+                    ("article_id", "article"),
+                    ("event_id", "event"),
+                    order(),
+                ),
                 link_table(
                     "article_document",
                     ("article_id", "article"),
@@ -80,11 +90,24 @@ impl MigrationTrait for Migration {
                     "article_media",
                     ("article_id", "article"),
                     ("media_id", "media"),
-                    vec![integer("ord").default(0).take(), integer_null("after_paragraph")],
+                    vec![
+                        integer("ord").default(0).take(),
+                        integer_null("after_paragraph"),
+                    ],
                 ),
-                link_table("media_person", ("media_id", "media"), ("person_id", "person"), order()),
+                link_table(
+                    "media_person",
+                    ("media_id", "media"),
+                    ("person_id", "person"),
+                    order(),
+                ),
                 tag,
-                link_table("article_tag", ("article_id", "article"), ("tag_id", "tag"), order()),
+                link_table(
+                    "article_tag",
+                    ("article_id", "article"),
+                    ("tag_id", "tag"),
+                    order(),
+                ),
             ],
             vec![
                 index("source", &["organization_id"]),

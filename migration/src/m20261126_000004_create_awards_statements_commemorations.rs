@@ -53,14 +53,23 @@ impl MigrationTrait for Migration {
                 big_integer_null("event_id"),
             ],
         )
-        .foreign_key(&mut set_null("commemoration", "organization_id", "organization"))
+        .foreign_key(&mut set_null(
+            "commemoration",
+            "organization_id",
+            "organization",
+        ))
         .foreign_key(&mut set_null("commemoration", "event_id", "event"))
         .take();
         create(
             manager,
             vec![
                 award,
-                link_table("award_person", ("award_id", "award"), ("person_id", "person"), vec![]),
+                link_table(
+                    "award_person",
+                    ("award_id", "award"),
+                    ("person_id", "person"),
+                    vec![],
+                ),
                 link_table(
                     "award_organization",
                     ("award_id", "award"),

@@ -7,7 +7,11 @@ use chrono::{Datelike, NaiveDate};
 /// or the end of its year.
 pub fn end_of_period(date: NaiveDate, precision: Option<&str>) -> NaiveDate {
     let last_of_month = |year: i32, month: u32| {
-        let (next_year, next_month) = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+        let (next_year, next_month) = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
         NaiveDate::from_ymd_opt(next_year, next_month, 1)
             .and_then(|first| first.pred_opt())
             .unwrap_or(date)
@@ -53,7 +57,12 @@ mod tests {
     fn month_and_day_precision() {
         assert_eq!(end_of_period(d(2024, 2, 1), Some("month")), d(2024, 2, 29));
         assert_eq!(end_of_period(d(2024, 2, 10), Some("day")), d(2024, 2, 10));
-        assert!(!held_on(None, Some(d(2024, 2, 10)), Some("day"), d(2024, 2, 11)));
+        assert!(!held_on(
+            None,
+            Some(d(2024, 2, 10)),
+            Some("day"),
+            d(2024, 2, 11)
+        ));
     }
 
     #[test]

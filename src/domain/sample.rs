@@ -38,7 +38,11 @@ pub struct PageArticle<'a> {
 
 /// Reads the page: banner, dateline, title, lead, body with captions, source line.
 pub fn read_page(page: &str) -> AppResult<PageArticle<'_>> {
-    let blocks: Vec<&str> = page.split('\n').map(str::trim_end).filter(|l| !l.is_empty()).collect();
+    let blocks: Vec<&str> = page
+        .split('\n')
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
     let malformed = || AppError::Internal("the sample page is not in the expected shape".into());
     let [_banner, dateline, title, lead, rest @ ..] = blocks.as_slice() else {
         return Err(malformed());
@@ -57,7 +61,14 @@ pub fn read_page(page: &str) -> AppResult<PageArticle<'_>> {
             paragraphs.push(*block);
         }
     }
-    Ok(PageArticle { dateline, title, lead, paragraphs, caption_positions, source_url })
+    Ok(PageArticle {
+        dateline,
+        title,
+        lead,
+        paragraphs,
+        caption_positions,
+        source_url,
+    })
 }
 
 /// Loads the sample content when the database holds no content yet. Returns whether
@@ -98,7 +109,8 @@ fn english(name: &str) -> Option<String> {
     Some(serde_json::json!({ "en": name }).to_string())
 }
 
-const UNKNOWN_BOUNDS: &str = "Chức danh theo bài viết, tại hội nghị ngày 2/8/2017; không rõ thời điểm bắt đầu và kết thúc.";
+const UNKNOWN_BOUNDS: &str =
+    "Chức danh theo bài viết, tại hội nghị ngày 2/8/2017; không rõ thời điểm bắt đầu và kết thúc.";
 const KNOWN_TO_THE_YEAR: &str = "Theo hồ sơ công khai, không có trên trang; chỉ biết đến năm.";
 
 struct Org<'a> {
@@ -112,7 +124,11 @@ struct Org<'a> {
     description: Option<&'a str>,
 }
 
-async fn organization(db: &impl ConnectionTrait, at: DateTime<Utc>, org: Org<'_>) -> AppResult<i64> {
+async fn organization(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    org: Org<'_>,
+) -> AppResult<i64> {
     let row = organization::ActiveModel {
         slug: Set(text::slugify(org.name)),
         name: Set(org.name.to_owned()),
@@ -134,7 +150,13 @@ async fn organization(db: &impl ConnectionTrait, at: DateTime<Utc>, org: Org<'_>
     Ok(row.id)
 }
 
-async fn person(db: &impl ConnectionTrait, at: DateTime<Utc>, family: &str, middle: &str, given: &str) -> AppResult<i64> {
+async fn person(
+    db: &impl ConnectionTrait,
+    at: DateTime<Utc>,
+    family: &str,
+    middle: &str,
+    given: &str,
+) -> AppResult<i64> {
     let full_name = format!("{family} {middle} {given}");
     let row = person::ActiveModel {
         slug: Set(text::slugify(&full_name)),
@@ -153,17 +175,25 @@ async fn person(db: &impl ConnectionTrait, at: DateTime<Utc>, family: &str, midd
     Ok(row.id)
 }
 
-/// A position: `years` are the bounds known to the year, if any.
-async fn position(
-    db: &impl ConnectionTrait,
-    at: DateTime<Utc>,
+/// A title held: `years` are the bounds known to the year, if any.
+struct Title<'a> {
     person_id: i64,
     organization_id: i64,
-    title: &str,
-    title_en: &str,
+    title: &'a str,
+    english: &'a str,
     years: Option<(i32, i32)>,
-    note: &str,
-) -> AppResult<()> {
+    note: &'a str,
+}
+
+async fn position(db: &impl ConnectionTrait, at: DateTime<Utc>, held: Title<'_>) -> AppResult<()> {
+    let Title {
+        person_id,
+        organization_id,
+        title,
+        english: title_en,
+        years,
+        note,
+    } = held;
     let precision = years.map(|_| "year".to_owned());
     position::ActiveModel {
         person_id: Set(person_id),
@@ -190,27 +220,35 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
     let at = dateline_instant(page.dateline)?;
 
     // Organizations, parents first.
-    let party = organization(db, at, Org {
-        name: "Đảng Cộng sản Việt Nam",
-        english: "Communist Party of Vietnam",
-        short_name: None,
-        kind: "party",
-        founded_on: Some(day(1930, 2, 3)),
-        parent: None,
-        website: None,
-        description: None,
-    })
+    let party = organization(
+        db,
+        at,
+        Org {
+            name: "Đảng Cộng sản Việt Nam",
+            english: "Communist Party of Vietnam",
+            short_name: None,
+            kind: "party",
+            founded_on: Some(day(1930, 2, 3)),
+            parent: None,
+            website: None,
+            description: None,
+        },
+    )
     .await?;
-    let central_committee = organization(db, at, Org {
-        name: "Ban Chấp hành Trung ương Đảng",
-        english: "Party Central Committee",
-        short_name: None,
-        kind: "party_body",
-        founded_on: None,
-        parent: Some(party),
-        website: None,
-        description: None,
-    })
+    let central_committee = organization(
+        db,
+        at,
+        Org {
+            name: "Ban Chấp hành Trung ương Đảng",
+            english: "Party Central Committee",
+            short_name: None,
+            kind: "party_body",
+            founded_on: None,
+            parent: Some(party),
+            website: None,
+            description: None,
+        },
+    )
     .await?;
     let central_body = |name, english| Org {
         name,
@@ -227,7 +265,10 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
     let propaganda = organization(
         db,
         at,
-        central_body("Ban Tuyên giáo Trung ương", "Central Propaganda and Education Commission"),
+        central_body(
+            "Ban Tuyên giáo Trung ương",
+            "Central Propaganda and Education Commission",
+        ),
     )
     .await?;
     let steering = organization(
@@ -239,82 +280,112 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
         ),
     )
     .await?;
-    let foreign_ministry = organization(db, at, Org {
-        name: "Bộ Ngoại giao",
-        english: "Ministry of Foreign Affairs",
-        short_name: None,
-        kind: "ministry",
-        founded_on: None,
-        parent: None,
-        website: None,
-        description: None,
-    })
+    let foreign_ministry = organization(
+        db,
+        at,
+        Org {
+            name: "Bộ Ngoại giao",
+            english: "Ministry of Foreign Affairs",
+            short_name: None,
+            kind: "ministry",
+            founded_on: None,
+            parent: None,
+            website: None,
+            description: None,
+        },
+    )
     .await?;
-    let friendship_union = organization(db, at, Org {
-        name: "Liên hiệp các tổ chức hữu nghị Việt Nam",
-        english: "Vietnam Union of Friendship Organizations",
-        short_name: Some("Liên hiệp Hữu nghị"),
-        kind: "mass_organization",
-        founded_on: None,
-        parent: None,
-        website: Some("http://www.vietpeace.org.vn"),
-        description: Some("Cơ quan đăng bài gốc (vietpeace.org.vn)."),
-    })
+    let friendship_union = organization(
+        db,
+        at,
+        Org {
+            name: "Liên hiệp các tổ chức hữu nghị Việt Nam",
+            english: "Vietnam Union of Friendship Organizations",
+            short_name: Some("Liên hiệp Hữu nghị"),
+            kind: "mass_organization",
+            founded_on: None,
+            parent: None,
+            website: Some("http://www.vietpeace.org.vn"),
+            description: Some("Cơ quan đăng bài gốc (vietpeace.org.vn)."),
+        },
+    )
     .await?;
-    let province_party = organization(db, at, Org {
-        name: "Đảng bộ tỉnh Khánh Hòa",
-        english: "Khánh Hòa Provincial Party Committee",
-        short_name: None,
-        kind: "party_body",
-        founded_on: Some(day(1930, 2, 24)),
-        parent: Some(party),
-        website: None,
-        description: None,
-    })
+    let province_party = organization(
+        db,
+        at,
+        Org {
+            name: "Đảng bộ tỉnh Khánh Hòa",
+            english: "Khánh Hòa Provincial Party Committee",
+            short_name: None,
+            kind: "party_body",
+            founded_on: Some(day(1930, 2, 24)),
+            parent: Some(party),
+            website: None,
+            description: None,
+        },
+    )
     .await?;
-    organization(db, at, Org {
-        name: "Đảng bộ Khối các cơ quan tỉnh Khánh Hòa",
-        english: "Party Committee of the Khánh Hòa Provincial Agencies Bloc",
-        short_name: None,
-        kind: "party_body",
-        founded_on: None,
-        parent: Some(province_party),
-        website: None,
-        description: Some("Chủ trang tin đăng lại bài viết."),
-    })
+    organization(
+        db,
+        at,
+        Org {
+            name: "Đảng bộ Khối các cơ quan tỉnh Khánh Hòa",
+            english: "Party Committee of the Khánh Hòa Provincial Agencies Bloc",
+            short_name: None,
+            kind: "party_body",
+            founded_on: None,
+            parent: Some(province_party),
+            website: None,
+            description: Some("Chủ trang tin đăng lại bài viết."),
+        },
+    )
     .await?;
-    let province = organization(db, at, Org {
-        name: "tỉnh Khánh Hòa",
-        english: "Khánh Hòa province",
-        short_name: None,
-        kind: "province",
-        founded_on: None,
-        parent: None,
-        website: None,
-        description: None,
-    })
+    let province = organization(
+        db,
+        at,
+        Org {
+            name: "tỉnh Khánh Hòa",
+            english: "Khánh Hòa province",
+            short_name: None,
+            kind: "province",
+            founded_on: None,
+            parent: None,
+            website: None,
+            description: None,
+        },
+    )
     .await?;
-    let trade_union = organization(db, at, Org {
-        name: "Công đoàn tỉnh Khánh Hòa",
-        english: "Khánh Hòa Provincial Trade Union",
-        short_name: None,
-        kind: "trade_union",
-        founded_on: None,
-        parent: None,
-        website: None,
-        description: None,
-    })
+    let trade_union = organization(
+        db,
+        at,
+        Org {
+            name: "Công đoàn tỉnh Khánh Hòa",
+            english: "Khánh Hòa Provincial Trade Union",
+            short_name: None,
+            kind: "trade_union",
+            founded_on: None,
+            parent: None,
+            website: None,
+            description: None,
+        },
+    )
     .await?;
-    let state = organization(db, at, Org {
-        name: "Nhà nước Cộng hòa xã hội chủ nghĩa Việt Nam",
-        english: "State of the Socialist Republic of Vietnam",
-        short_name: None,
-        kind: "state",
-        founded_on: None,
-        parent: None,
-        website: None,
-        description: Some("Không có trên trang; cần cho chức danh Chủ tịch nước theo hồ sơ công khai."),
-    })
+    let state = organization(
+        db,
+        at,
+        Org {
+            name: "Nhà nước Cộng hòa xã hội chủ nghĩa Việt Nam",
+            english: "State of the Socialist Republic of Vietnam",
+            short_name: None,
+            kind: "state",
+            founded_on: None,
+            parent: None,
+            website: None,
+            description: Some(
+                "Không có trên trang; cần cho chức danh Chủ tịch nước theo hồ sơ công khai.",
+            ),
+        },
+    )
     .await?;
 
     // People and the titles the page gives them, plus public record known to the year.
@@ -323,8 +394,18 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
     let ngoc = person(db, at, "Hà", "Kim", "Ngọc").await?;
     let phong = person(db, at, "Đôn", "Tuấn", "Phong").await?;
     for (org, title, english_title, years) in [
-        (politburo, "Ủy viên Bộ Chính trị", "Member of the Politburo", (2016, 2024)),
-        (secretariat, "Bí thư Trung ương Đảng", "Secretary of the Party Central Committee", (2016, 2024)),
+        (
+            politburo,
+            "Ủy viên Bộ Chính trị",
+            "Member of the Politburo",
+            (2016, 2024),
+        ),
+        (
+            secretariat,
+            "Bí thư Trung ương Đảng",
+            "Secretary of the Party Central Committee",
+            (2016, 2024),
+        ),
         (
             propaganda,
             "Trưởng Ban Tuyên giáo Trung ương",
@@ -337,70 +418,99 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
             "Head of the Central Steering Committee for External Information",
             (2016, 2021),
         ),
-        (secretariat, "Thường trực Ban Bí thư", "Standing Member of the Secretariat", (2021, 2023)),
-        (state, "Chủ tịch nước", "President of the State", (2023, 2024)),
+        (
+            secretariat,
+            "Thường trực Ban Bí thư",
+            "Standing Member of the Secretariat",
+            (2021, 2023),
+        ),
+        (
+            state,
+            "Chủ tịch nước",
+            "President of the State",
+            (2023, 2024),
+        ),
     ] {
-        position(db, at, thuong, org, title, english_title, Some(years), KNOWN_TO_THE_YEAR).await?;
+        let held = Title {
+            person_id: thuong,
+            organization_id: org,
+            title,
+            english: english_title,
+            years: Some(years),
+            note: KNOWN_TO_THE_YEAR,
+        };
+        position(db, at, held).await?;
     }
     position(
         db,
         at,
-        linh,
-        propaganda,
-        "Phó Trưởng ban Tuyên giáo Trung ương",
-        "Deputy Head of the Central Propaganda and Education Commission",
-        None,
-        UNKNOWN_BOUNDS,
+        Title {
+            person_id: linh,
+            organization_id: propaganda,
+            title: "Phó Trưởng ban Tuyên giáo Trung ương",
+            english: "Deputy Head of the Central Propaganda and Education Commission",
+            years: None,
+            note: UNKNOWN_BOUNDS,
+        },
     )
     .await?;
     position(
         db,
         at,
-        linh,
-        steering,
-        "Phó Trưởng ban thường trực Ban Chỉ đạo công tác thông tin đối ngoại",
-        "Standing Deputy Head of the Steering Committee for External Information",
-        None,
-        UNKNOWN_BOUNDS,
+        Title {
+            person_id: linh,
+            organization_id: steering,
+            title: "Phó Trưởng ban thường trực Ban Chỉ đạo công tác thông tin đối ngoại",
+            english: "Standing Deputy Head of the Steering Committee for External Information",
+            years: None,
+            note: UNKNOWN_BOUNDS,
+        },
     )
     .await?;
     position(
         db,
         at,
-        ngoc,
-        foreign_ministry,
-        "Thứ trưởng Bộ Ngoại giao",
-        "Deputy Minister of Foreign Affairs",
-        None,
-        UNKNOWN_BOUNDS,
+        Title {
+            person_id: ngoc,
+            organization_id: foreign_ministry,
+            title: "Thứ trưởng Bộ Ngoại giao",
+            english: "Deputy Minister of Foreign Affairs",
+            years: None,
+            note: UNKNOWN_BOUNDS,
+        },
     )
     .await?;
     position(
         db,
         at,
-        phong,
-        friendship_union,
-        "Phó Chủ tịch kiêm Tổng Thư ký phụ trách",
-        "Vice President and Secretary General",
-        None,
-        UNKNOWN_BOUNDS,
+        Title {
+            person_id: phong,
+            organization_id: friendship_union,
+            title: "Phó Chủ tịch kiêm Tổng Thư ký phụ trách",
+            english: "Vice President and Secretary General",
+            years: None,
+            note: UNKNOWN_BOUNDS,
+        },
     )
     .await?;
 
     // The documents.
-    let document = |code: &str, title: &str, english_title: &str, kind: &str, issuer: i64, term: &str| document::ActiveModel {
-        code: Set(code.to_owned()),
-        code_key: Set(text::document_code_key(code)),
-        title: Set(title.to_owned()),
-        titles: Set(english(english_title)),
-        kind: Set(Some(kind.to_owned())),
-        issuer_id: Set(Some(issuer)),
-        term: Set(Some(term.to_owned())),
-        version: Set(1),
-        created_at: Set(at),
-        updated_at: Set(at),
-        ..Default::default()
-    };
+    let document =
+        |code: &str, title: &str, english_title: &str, kind: &str, issuer: i64, term: &str| {
+            document::ActiveModel {
+                code: Set(code.to_owned()),
+                code_key: Set(text::document_code_key(code)),
+                title: Set(title.to_owned()),
+                titles: Set(english(english_title)),
+                kind: Set(Some(kind.to_owned())),
+                issuer_id: Set(Some(issuer)),
+                term: Set(Some(term.to_owned())),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+        };
     let conclusion = document(
         "16-KL/TƯ",
         "Kết luận số 16-KL/TƯ về “Chiến lược phát triển thông tin đối ngoại giai đoạn 2011 – 2020”",
@@ -457,8 +567,14 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
         .insert(db)
         .await?;
     }
-    for (ord, (participant, role)) in
-        [(thuong, "chair"), (linh, "chair"), (ngoc, "chair"), (phong, "speaker")].into_iter().enumerate()
+    for (ord, (participant, role)) in [
+        (thuong, "chair"),
+        (linh, "chair"),
+        (ngoc, "chair"),
+        (phong, "speaker"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         event_participant::ActiveModel {
             event_id: Set(conference),
@@ -470,9 +586,13 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
         .await?;
     }
     for (ord, document_id) in [conclusion, directive].into_iter().enumerate() {
-        event_document::ActiveModel { event_id: Set(conference), document_id: Set(document_id), ord: Set(ord as i32) }
-            .insert(db)
-            .await?;
+        event_document::ActiveModel {
+            event_id: Set(conference),
+            document_id: Set(document_id),
+            ord: Set(ord as i32),
+        }
+        .insert(db)
+        .await?;
     }
     award::ActiveModel {
         name: Set("Bằng khen".to_owned()),
@@ -501,7 +621,9 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
         starts_on: Set(day(2023, 1, 1)),
         date_precision: Set("year".to_owned()),
         year_inferred: Set(true),
-        date_note: Set(Some("Băng rôn không ghi ngày; năm suy ra từ nhiệm kỳ 2023–2028.".to_owned())),
+        date_note: Set(Some(
+            "Băng rôn không ghi ngày; năm suy ra từ nhiệm kỳ 2023–2028.".to_owned(),
+        )),
         version: Set(1),
         created_at: Set(at),
         updated_at: Set(at),
@@ -510,9 +632,13 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
     .insert(db)
     .await?
     .id;
-    event_organizer::ActiveModel { event_id: Set(congress), organization_id: Set(trade_union), ord: Set(0) }
-        .insert(db)
-        .await?;
+    event_organizer::ActiveModel {
+        event_id: Set(congress),
+        organization_id: Set(trade_union),
+        ord: Set(0),
+    }
+    .insert(db)
+    .await?;
 
     // The article, its source and photos.
     let source = source::ActiveModel {
@@ -545,27 +671,55 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
     .await?
     .id;
     for (ord, person_id) in [thuong, linh, ngoc, phong].into_iter().enumerate() {
-        article_person::ActiveModel { article_id: Set(article), person_id: Set(person_id), ord: Set(ord as i32) }
-            .insert(db)
-            .await?;
-    }
-    for (ord, org) in [propaganda, steering, politburo, secretariat, foreign_ministry, friendship_union]
-        .into_iter()
-        .enumerate()
-    {
-        article_organization::ActiveModel { article_id: Set(article), organization_id: Set(org), ord: Set(ord as i32) }
-            .insert(db)
-            .await?;
-    }
-    article_event::ActiveModel { article_id: Set(article), event_id: Set(conference), ord: Set(0) }
+        article_person::ActiveModel {
+            article_id: Set(article),
+            person_id: Set(person_id),
+            ord: Set(ord as i32),
+        }
         .insert(db)
         .await?;
-    for (ord, document_id) in [conclusion, directive].into_iter().enumerate() {
-        article_document::ActiveModel { article_id: Set(article), document_id: Set(document_id), ord: Set(ord as i32) }
-            .insert(db)
-            .await?;
     }
-    for (ord, ((caption, after), depicted)) in page.caption_positions.iter().zip([thuong, phong]).enumerate() {
+    for (ord, org) in [
+        propaganda,
+        steering,
+        politburo,
+        secretariat,
+        foreign_ministry,
+        friendship_union,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        article_organization::ActiveModel {
+            article_id: Set(article),
+            organization_id: Set(org),
+            ord: Set(ord as i32),
+        }
+        .insert(db)
+        .await?;
+    }
+    article_event::ActiveModel {
+        article_id: Set(article),
+        event_id: Set(conference),
+        ord: Set(0),
+    }
+    .insert(db)
+    .await?;
+    for (ord, document_id) in [conclusion, directive].into_iter().enumerate() {
+        article_document::ActiveModel {
+            article_id: Set(article),
+            document_id: Set(document_id),
+            ord: Set(ord as i32),
+        }
+        .insert(db)
+        .await?;
+    }
+    for (ord, ((caption, after), depicted)) in page
+        .caption_positions
+        .iter()
+        .zip([thuong, phong])
+        .enumerate()
+    {
         let media = media::ActiveModel {
             // The page text carries the captions but not the image files.
             url: Set(format!("urn:bantin:sample:photo-{}", ord + 1)),
@@ -586,9 +740,13 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
         }
         .insert(db)
         .await?;
-        media_person::ActiveModel { media_id: Set(media), person_id: Set(depicted), ord: Set(0) }
-            .insert(db)
-            .await?;
+        media_person::ActiveModel {
+            media_id: Set(media),
+            person_id: Set(depicted),
+            ord: Set(0),
+        }
+        .insert(db)
+        .await?;
     }
     let tag = tag::ActiveModel {
         slug: Set("thong-tin-doi-ngoai".to_owned()),
@@ -602,7 +760,13 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
     .insert(db)
     .await?
     .id;
-    article_tag::ActiveModel { article_id: Set(article), tag_id: Set(tag), ord: Set(0) }.insert(db).await?;
+    article_tag::ActiveModel {
+        article_id: Set(article),
+        tag_id: Set(tag),
+        ord: Set(0),
+    }
+    .insert(db)
+    .await?;
 
     // What was said, as the article reports it.
     let said = |person_id: i64, kind: &str, words: &str| statement::ActiveModel {
@@ -621,15 +785,32 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
             .iter()
             .find(|p| p.starts_with(start))
             .map(|p| (*p).to_owned())
-            .ok_or_else(|| AppError::Internal(format!("the sample page has no paragraph starting {start:?}")))
+            .ok_or_else(|| {
+                AppError::Internal(format!(
+                    "the sample page has no paragraph starting {start:?}"
+                ))
+            })
     };
-    said(linh, "speech", &paragraph("Đánh giá cao")?).insert(db).await?;
-    said(phong, "speech", &paragraph("Phát biểu tham luận")?).insert(db).await?;
-    said(phong, "speech", &paragraph("Nhằm tăng cường")?).insert(db).await?;
-    said(thuong, "conclusion", &paragraph("Kết luận hội thảo")?).insert(db).await?;
+    said(linh, "speech", &paragraph("Đánh giá cao")?)
+        .insert(db)
+        .await?;
+    said(phong, "speech", &paragraph("Phát biểu tham luận")?)
+        .insert(db)
+        .await?;
+    said(phong, "speech", &paragraph("Nhằm tăng cường")?)
+        .insert(db)
+        .await?;
+    said(thuong, "conclusion", &paragraph("Kết luận hội thảo")?)
+        .insert(db)
+        .await?;
 
     // The banner's anniversaries.
-    let commemorate = |name: &str, english_name: &str, base: NaiveDate, precision: &str, org: Option<i64>, note: Option<&str>| {
+    let commemorate = |name: &str,
+                       english_name: &str,
+                       base: NaiveDate,
+                       precision: &str,
+                       org: Option<i64>,
+                       note: Option<&str>| {
         commemoration::ActiveModel {
             name: Set(name.to_owned()),
             names: Set(english(english_name)),
@@ -700,7 +881,10 @@ mod tests {
         assert!(page.title.starts_with("Hội nghị sơ kết 5 năm"));
         assert!(page.lead.starts_with("Ngày 2/8, Ban Tuyên giáo Trung ương"));
         assert_eq!(page.paragraphs.len(), 9);
-        assert_eq!(page.caption_positions, vec![(CAPTIONS[0], 2), (CAPTIONS[1], 6)]);
+        assert_eq!(
+            page.caption_positions,
+            vec![(CAPTIONS[0], 2), (CAPTIONS[1], 6)]
+        );
         assert_eq!(page.source_url, "http://www.vietpeace.org.vn");
     }
 

@@ -145,26 +145,42 @@ impl PageArgs {
             (Some(_), Some(_)) => Err(AppError::bad_input("give `first` or `last`, not both")),
             (_, Some(last)) => {
                 if self.after.is_some() {
-                    return Err(AppError::bad_input("`last` pages backwards: use `before`, not `after`"));
+                    return Err(AppError::bad_input(
+                        "`last` pages backwards: use `before`, not `after`",
+                    ));
                 }
                 Ok(Page {
                     size: size("last", last)?,
                     backward: true,
-                    cursor: self.before.as_deref().map(|c| Cursor::decode(c, order)).transpose()?,
+                    cursor: self
+                        .before
+                        .as_deref()
+                        .map(|c| Cursor::decode(c, order))
+                        .transpose()?,
                     order,
                 })
             }
             (first, None) => {
                 if self.before.is_some() && first.is_some() {
-                    return Err(AppError::bad_input("`first` pages forwards: use `after`, not `before`"));
+                    return Err(AppError::bad_input(
+                        "`first` pages forwards: use `after`, not `before`",
+                    ));
                 }
                 if self.before.is_some() {
-                    return Self { last: Some(DEFAULT_PAGE_SIZE), ..self.clone() }.page(order);
+                    return Self {
+                        last: Some(DEFAULT_PAGE_SIZE),
+                        ..self.clone()
+                    }
+                    .page(order);
                 }
                 Ok(Page {
                     size: size("first", first.unwrap_or(DEFAULT_PAGE_SIZE))?,
                     backward: false,
-                    cursor: self.after.as_deref().map(|c| Cursor::decode(c, order)).transpose()?,
+                    cursor: self
+                        .after
+                        .as_deref()
+                        .map(|c| Cursor::decode(c, order))
+                        .transpose()?,
                     order,
                 })
             }
@@ -213,7 +229,7 @@ impl<K: ColumnTrait, I: ColumnTrait> Keyset<K, I> {
 /// `totalCount` of a connection, counted only when selected.
 pub enum TotalCount {
     /// Count the rows of this query.
-    Query(DatabaseConnection, SelectStatement),
+    Query(DatabaseConnection, Box<SelectStatement>),
     /// Already known.
     Known(u64),
 }
@@ -234,7 +250,7 @@ impl TotalCount {
                 let statement = db.get_database_backend().build(
                     Query::select()
                         .expr(Expr::cust("COUNT(*)"))
-                        .from_subquery(query.clone(), "counted"),
+                        .from_subquery((**query).clone(), "counted"),
                 );
                 let row = db.query_one_raw(statement).await?;
                 let count: i64 = match row {
@@ -282,12 +298,19 @@ mod tests {
     use super::*;
 
     fn args(first: Option<i32>, last: Option<i32>) -> PageArgs {
-        PageArgs { first, last, ..PageArgs::default() }
+        PageArgs {
+            first,
+            last,
+            ..PageArgs::default()
+        }
     }
 
     #[test]
     fn cursors_round_trip_and_belong_to_their_order() {
-        let cursor = Cursor { value: SortValue::Text("0c0d".into()), id: 7 };
+        let cursor = Cursor {
+            value: SortValue::Text("0c0d".into()),
+            id: 7,
+        };
         let text = cursor.encode("name");
         assert_eq!(Cursor::decode(&text, "name").ok(), Some(cursor));
         assert!(Cursor::decode(&text, "published_at_desc").is_err());
@@ -296,11 +319,17 @@ mod tests {
 
     #[test]
     fn page_sizes_are_checked_not_clamped() {
-        assert_eq!(args(Some(100), None).page("x").map(|p| p.size).ok(), Some(100));
+        assert_eq!(
+            args(Some(100), None).page("x").map(|p| p.size).ok(),
+            Some(100)
+        );
         assert!(args(Some(101), None).page("x").is_err());
         assert!(args(Some(-1), None).page("x").is_err());
         assert!(args(Some(1), Some(1)).page("x").is_err());
         assert_eq!(args(None, None).page("x").map(|p| p.size).ok(), Some(20));
-        assert_eq!(args(None, Some(3)).page("x").map(|p| p.backward).ok(), Some(true));
+        assert_eq!(
+            args(None, Some(3)).page("x").map(|p| p.backward).ok(),
+            Some(true)
+        );
     }
 }

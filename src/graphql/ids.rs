@@ -102,7 +102,11 @@ mod tests {
     #[test]
     fn malformed_or_mistyped_ids_are_bad_input() {
         for bad in ["", "!!!", "UGVyc29u", "Rm9vOjE", "UGVyc29uOng"] {
-            assert_eq!(decode(bad).err().map(|e| e.code()), Some("BAD_USER_INPUT"), "{bad}");
+            assert_eq!(
+                decode(bad).err().map(|e| e.code()),
+                Some("BAD_USER_INPUT"),
+                "{bad}"
+            );
         }
         let person = encode(Kind::Person, 1);
         assert!(decode_as(&person, Kind::Article).is_err());

@@ -5,12 +5,19 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context as TaskContext, Poll, Waker};
+use std::time::Duration;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Request};
+use futures_util::future::BoxFuture;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use futures_util::task::ArcWake;
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter,
     QueryOrder, QuerySelect, RelationDef, RelationTrait,
@@ -21,7 +28,7 @@ use entity::*;
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
 
-pub use crate::graphql::types::article::{ArticleOwner, ArticlesOf, ArticleCountOf};
+pub use crate::graphql::types::article::{ArticleCountOf, ArticleOwner, ArticlesOf};
 
 /// Loads rows for one request, batching by relation.
 pub struct ContentLoader {
@@ -29,10 +36,81 @@ pub struct ContentLoader {
     pub(crate) visibility: Visibility,
 }
 
-/// Puts the request's loader into the request.
-pub fn attach(request: Request, db: &DatabaseConnection, visibility: &Visibility) -> Request {
-    let loader = ContentLoader { db: db.clone(), visibility: *visibility };
-    request.data(DataLoader::new(loader, tokio::spawn))
+/// Puts the request's loader into the request. Its batches run inside the
+/// request's own task (see [`BatchTasks`]).
+pub fn attach(
+    request: Request,
+    db: &DatabaseConnection,
+    visibility: &Visibility,
+    tasks: &BatchTasks,
+) -> Request {
+    let loader = ContentLoader {
+        db: db.clone(),
+        visibility: *visibility,
+    };
+    let tasks = tasks.clone();
+    request.data(DataLoader::new(loader, move |task| tasks.push(task)).delay(Duration::ZERO))
+}
+
+/// The DataLoader's batch tasks of one request, run inside the request's task.
+///
+/// A batch waits a moment after its first key, then loads every key that arrived.
+/// Spawned on the runtime, that moment is wall-clock time: on a busy machine the
+/// executor may still be walking the rows of a level when it ends, and one batch
+/// splits into several statements. Run here, a batch is polled only when the
+/// executor is idle (it has resolved everything it can and did not merely yield
+/// to be fair), so every key of the level is in it, and no waiting is needed.
+#[derive(Clone, Default)]
+pub struct BatchTasks {
+    new: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
+}
+
+/// Notes whether the executor woke itself while being polled (a cooperative
+/// yield: it has more to do right away).
+struct WakeFlag {
+    woken: AtomicBool,
+    task: Waker,
+}
+
+impl ArcWake for WakeFlag {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        arc_self.woken.store(true, Ordering::SeqCst);
+        arc_self.task.wake_by_ref();
+    }
+}
+
+impl BatchTasks {
+    fn push(&self, task: BoxFuture<'static, ()>) {
+        self.new
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(task);
+    }
+
+    /// Runs `work` (the query) and the batches it starts, until `work` is done.
+    pub async fn run<T>(&self, work: impl Future<Output = T>) -> T {
+        let mut work = std::pin::pin!(work);
+        let mut running = FuturesUnordered::new();
+        std::future::poll_fn(|cx| {
+            let flag = Arc::new(WakeFlag {
+                woken: AtomicBool::new(false),
+                task: cx.waker().clone(),
+            });
+            let waker = futures_util::task::waker(flag.clone());
+            if let Poll::Ready(output) = work.as_mut().poll(&mut TaskContext::from_waker(&waker)) {
+                return Poll::Ready(output);
+            }
+            if flag.woken.load(Ordering::SeqCst) {
+                return Poll::Pending;
+            }
+            running.extend(std::mem::take(
+                &mut *self.new.lock().unwrap_or_else(PoisonError::into_inner),
+            ));
+            while let Poll::Ready(Some(())) = running.poll_next_unpin(cx) {}
+            Poll::Pending
+        })
+        .await
+    }
 }
 
 /// The request's loader.
@@ -66,7 +144,19 @@ macro_rules! content {
     )*};
 }
 
-content!(person, organization, position, event, document, media, tag, award, statement, commemoration, source);
+content!(
+    person,
+    organization,
+    position,
+    event,
+    document,
+    media,
+    tag,
+    award,
+    statement,
+    commemoration,
+    source
+);
 
 impl Content for article::Entity {
     fn id_column() -> Self::Column {
@@ -89,7 +179,10 @@ pub struct Key<T> {
 
 impl<T> Key<T> {
     pub fn new(id: i64) -> Self {
-        Self { id, _marker: PhantomData }
+        Self {
+            id,
+            _marker: PhantomData,
+        }
     }
 }
 
@@ -132,7 +225,10 @@ where
     type Value = E::Model;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[Key<ById<E>>]) -> Result<HashMap<Key<ById<E>>, E::Model>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[Key<ById<E>>],
+    ) -> Result<HashMap<Key<ById<E>>, E::Model>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let rows = E::find()
             .filter(E::id_column().is_in(ids))
@@ -140,7 +236,10 @@ where
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(AppError::from(e)))?;
-        Ok(rows.into_iter().map(|row| (Key::new(E::id_of(&row)), row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (Key::new(E::id_of(&row)), row))
+            .collect())
     }
 }
 
@@ -165,7 +264,10 @@ where
     type Value = Vec<<F::Entity as EntityTrait>::Model>;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[Key<Children<F>>]) -> Result<HashMap<Key<Children<F>>, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[Key<Children<F>>],
+    ) -> Result<HashMap<Key<Children<F>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let mut select = F::Entity::find()
             .filter(F::foreign_key().is_in(ids))
@@ -173,7 +275,10 @@ where
         for (column, order) in F::order() {
             select = select.order_by(column, order);
         }
-        let rows = select.all(&self.db).await.map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows = select
+            .all(&self.db)
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
         for row in rows {
             if let Some(owner) = F::owner_of(&row) {
@@ -207,10 +312,16 @@ where
     <L::Join as EntityTrait>::Model: Sync,
     <L::Target as EntityTrait>::Model: Sync,
 {
-    type Value = Vec<(<L::Join as EntityTrait>::Model, <L::Target as EntityTrait>::Model)>;
+    type Value = Vec<(
+        <L::Join as EntityTrait>::Model,
+        <L::Target as EntityTrait>::Model,
+    )>;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[Key<Linked<L>>]) -> Result<HashMap<Key<Linked<L>>, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[Key<Linked<L>>],
+    ) -> Result<HashMap<Key<Linked<L>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let rows = L::Join::find()
             .select_also(L::Target::default())
@@ -224,7 +335,9 @@ where
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
         for (join, target) in rows {
             if let Some(target) = target {
-                map.entry(Key::new(L::owner_of(&join))).or_default().push((join, target));
+                map.entry(Key::new(L::owner_of(&join)))
+                    .or_default()
+                    .push((join, target));
             }
         }
         Ok(map)
@@ -273,14 +386,13 @@ macro_rules! link {
     };
 }
 
-
 has_many!(
     /// The positions a person holds.
-    PositionsOfPerson: position by PersonId(person_id) order StartsOn Asc, Id Asc
+    PositionsOfPerson: position by PersonId(person_id) order Id Asc
 );
 has_many!(
     /// The positions in an organization.
-    PositionsInOrganization: position by OrganizationId(organization_id) order StartsOn Asc, Id Asc
+    PositionsInOrganization: position by OrganizationId(organization_id) order Id Asc
 );
 has_many!(
     /// The children of an organization.
@@ -422,13 +534,19 @@ where
 }
 
 /// Loads the rows of a has-many relation.
-pub async fn children<F>(ctx: &Context<'_>, owner: i64) -> AppResult<Vec<<F::Entity as EntityTrait>::Model>>
+pub async fn children<F>(
+    ctx: &Context<'_>,
+    owner: i64,
+) -> AppResult<Vec<<F::Entity as EntityTrait>::Model>>
 where
     F: HasMany,
     <F::Entity as EntityTrait>::Model: Sync,
 {
     let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
-    Ok(loader.load_one(Key::<Children<F>>::new(owner)).await?.unwrap_or_default())
+    Ok(loader
+        .load_one(Key::<Children<F>>::new(owner))
+        .await?
+        .unwrap_or_default())
 }
 
 /// Loads the rows of a join-table relation, with their join rows.
@@ -436,22 +554,37 @@ where
 pub async fn linked<L>(
     ctx: &Context<'_>,
     owner: i64,
-) -> AppResult<Vec<(<L::Join as EntityTrait>::Model, <L::Target as EntityTrait>::Model)>>
+) -> AppResult<
+    Vec<(
+        <L::Join as EntityTrait>::Model,
+        <L::Target as EntityTrait>::Model,
+    )>,
+>
 where
     L: Link,
     <L::Join as EntityTrait>::Model: Sync,
     <L::Target as EntityTrait>::Model: Sync,
 {
     let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
-    Ok(loader.load_one(Key::<Linked<L>>::new(owner)).await?.unwrap_or_default())
+    Ok(loader
+        .load_one(Key::<Linked<L>>::new(owner))
+        .await?
+        .unwrap_or_default())
 }
 
 /// Loads only the targets of a join-table relation.
-pub async fn targets<L>(ctx: &Context<'_>, owner: i64) -> AppResult<Vec<<L::Target as EntityTrait>::Model>>
+pub async fn targets<L>(
+    ctx: &Context<'_>,
+    owner: i64,
+) -> AppResult<Vec<<L::Target as EntityTrait>::Model>>
 where
     L: Link,
     <L::Join as EntityTrait>::Model: Sync,
     <L::Target as EntityTrait>::Model: Sync,
 {
-    Ok(linked::<L>(ctx, owner).await?.into_iter().map(|(_, target)| target).collect())
+    Ok(linked::<L>(ctx, owner)
+        .await?
+        .into_iter()
+        .map(|(_, target)| target)
+        .collect())
 }

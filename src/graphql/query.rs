@@ -1,13 +1,18 @@
 //! The root `Query`.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 use chrono::{Datelike, Days, NaiveDate};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
-use entity::{article, commemoration, document, event, media, organization, person, position, statement, tag, award};
+use entity::{
+    article, award, commemoration, document, event, media, organization, person, position,
+    statement, tag,
+};
 
 use crate::error::{AppError, AppResult, FieldResult};
-use crate::graphql::connection::{Conn, Cursor, Keyset, PageArgs, SortValue, TotalCount, connection};
+use crate::graphql::connection::{
+    Conn, Cursor, Keyset, PageArgs, SortValue, TotalCount, connection,
+};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{self, Content};
 use crate::graphql::types::article::{self as articles, ArticleFilter, ArticleOrder};
@@ -37,12 +42,18 @@ fn lookup(key_name: &str, key: Option<String>, id: Option<ID>, kind: Kind) -> Ap
     match (key, id) {
         (Some(key), None) => Ok(Lookup::Key(key)),
         (None, Some(id)) => Ok(Lookup::Id(ids::decode_as(&id, kind)?)),
-        _ => Err(AppError::bad_input(format!("give exactly one of `{key_name}` and `id`"))),
+        _ => Err(AppError::bad_input(format!(
+            "give exactly one of `{key_name}` and `id`"
+        ))),
     }
 }
 
 /// Finds one visible row by a unique text column or by id.
-async fn find_one<E>(ctx: &Context<'_>, lookup: Lookup, key_column: E::Column) -> AppResult<Option<E::Model>>
+async fn find_one<E>(
+    ctx: &Context<'_>,
+    lookup: Lookup,
+    key_column: E::Column,
+) -> AppResult<Option<E::Model>>
 where
     E: Content + Sync,
     E::Model: Sync,
@@ -81,7 +92,12 @@ where
     let base = E::find().filter(E::visible(&inner.visibility));
     let total = TotalCount::Query(
         inner.db.clone(),
-        base.clone().select_only().column(E::id_column()).into_query(),
+        Box::new(
+            base.clone()
+                .select_only()
+                .column(E::id_column())
+                .into_query(),
+        ),
     );
     let rows = keyset.apply(base, &page)?.all(&inner.db).await?;
     Ok(connection(rows, &page, total, cursor_of, node))
@@ -90,19 +106,38 @@ where
 async fn node_of(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
     let (kind, id) = ids::decode(id)?;
     Ok(match kind {
-        Kind::Article => loaders::by_id::<article::Entity>(ctx, id).await?.map(|m| Node::Article(Article(m))),
-        Kind::Person => loaders::by_id::<person::Entity>(ctx, id).await?.map(|m| Node::Person(Person(m))),
+        Kind::Article => loaders::by_id::<article::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Article(Article(m))),
+        Kind::Person => loaders::by_id::<person::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Person(Person(m))),
         Kind::Organization => loaders::by_id::<organization::Entity>(ctx, id)
             .await?
             .map(|m| Node::Organization(Organization(m))),
-        Kind::Position => loaders::by_id::<position::Entity>(ctx, id).await?.map(|m| Node::Position(Position(m))),
-        Kind::Event => loaders::by_id::<event::Entity>(ctx, id).await?.map(|m| Node::Event(Event(m))),
-        Kind::Document => loaders::by_id::<document::Entity>(ctx, id).await?.map(|m| Node::Document(Document(m))),
+        Kind::Position => loaders::by_id::<position::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Position(Position(m))),
+        Kind::Event => loaders::by_id::<event::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Event(Event(m))),
+        Kind::Document => loaders::by_id::<document::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Document(Document(m))),
         Kind::Media => loaders::by_id::<media::Entity>(ctx, id)
             .await?
-            .map(|model| Node::Media(Media { model, after_paragraph: None })),
-        Kind::Tag => loaders::by_id::<tag::Entity>(ctx, id).await?.map(|m| Node::Tag(Tag(m))),
-        Kind::Award => loaders::by_id::<award::Entity>(ctx, id).await?.map(|m| Node::Award(Award(m))),
+            .map(|model| {
+                Node::Media(Media {
+                    model,
+                    after_paragraph: None,
+                })
+            }),
+        Kind::Tag => loaders::by_id::<tag::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Tag(Tag(m))),
+        Kind::Award => loaders::by_id::<award::Entity>(ctx, id)
+            .await?
+            .map(|m| Node::Award(Award(m))),
         Kind::Statement => loaders::by_id::<statement::Entity>(ctx, id)
             .await?
             .map(|m| Node::Statement(Statement(m))),
@@ -111,7 +146,6 @@ async fn node_of(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
             .map(|m| Node::Commemoration(Commemoration(m))),
     })
 }
-
 
 #[Object]
 impl QueryRoot {
@@ -133,9 +167,18 @@ impl QueryRoot {
     }
 
     /// One article, by slug or by ID.
-    async fn article(&self, ctx: &Context<'_>, slug: Option<String>, id: Option<ID>) -> FieldResult<Option<Article>> {
+    async fn article(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        id: Option<ID>,
+    ) -> FieldResult<Option<Article>> {
         let lookup = lookup("slug", slug, id, Kind::Article)?;
-        Ok(find_one::<article::Entity>(ctx, lookup, article::Column::Slug).await?.map(Article))
+        Ok(
+            find_one::<article::Entity>(ctx, lookup, article::Column::Slug)
+                .await?
+                .map(Article),
+        )
     }
 
     /// Articles, newest first unless `orderBy` says otherwise.
@@ -151,14 +194,28 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Article>> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(articles::list(ctx, filter, order_by, args).await?)
     }
 
     /// One person, by slug or by ID.
-    async fn person(&self, ctx: &Context<'_>, slug: Option<String>, id: Option<ID>) -> FieldResult<Option<Person>> {
+    async fn person(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        id: Option<ID>,
+    ) -> FieldResult<Option<Person>> {
         let lookup = lookup("slug", slug, id, Kind::Person)?;
-        Ok(find_one::<person::Entity>(ctx, lookup, person::Column::Slug).await?.map(Person))
+        Ok(
+            find_one::<person::Entity>(ctx, lookup, person::Column::Slug)
+                .await?
+                .map(Person),
+        )
     }
 
     /// People, in Vietnamese order: given name, family name, middle name.
@@ -171,9 +228,21 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Person>> {
-        let keyset = Keyset { key: person::Column::SortKey, id: person::Column::Id, descending: false };
-        let cursor = |p: &person::Model| Cursor { value: SortValue::Text(p.sort_key.clone()), id: p.id };
-        let args = PageArgs { first, after, last, before };
+        let keyset = Keyset {
+            key: person::Column::SortKey,
+            id: person::Column::Id,
+            descending: false,
+        };
+        let cursor = |p: &person::Model| Cursor {
+            value: SortValue::Text(p.sort_key.clone()),
+            id: p.id,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(list::<person::Entity, _>(ctx, args, "name", keyset, cursor, Person).await?)
     }
 
@@ -185,9 +254,11 @@ impl QueryRoot {
         id: Option<ID>,
     ) -> FieldResult<Option<Organization>> {
         let lookup = lookup("slug", slug, id, Kind::Organization)?;
-        Ok(find_one::<organization::Entity>(ctx, lookup, organization::Column::Slug)
-            .await?
-            .map(Organization))
+        Ok(
+            find_one::<organization::Entity>(ctx, lookup, organization::Column::Slug)
+                .await?
+                .map(Organization),
+        )
     }
 
     /// Organizations, in Vietnamese name order.
@@ -200,16 +271,38 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Organization>> {
-        let keyset = Keyset { key: organization::Column::SortKey, id: organization::Column::Id, descending: false };
-        let cursor = |o: &organization::Model| Cursor { value: SortValue::Text(o.sort_key.clone()), id: o.id };
-        let args = PageArgs { first, after, last, before };
-        Ok(list::<organization::Entity, _>(ctx, args, "name", keyset, cursor, Organization).await?)
+        let keyset = Keyset {
+            key: organization::Column::SortKey,
+            id: organization::Column::Id,
+            descending: false,
+        };
+        let cursor = |o: &organization::Model| Cursor {
+            value: SortValue::Text(o.sort_key.clone()),
+            id: o.id,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        Ok(
+            list::<organization::Entity, _>(ctx, args, "name", keyset, cursor, Organization)
+                .await?,
+        )
     }
 
     /// One event, by slug or by ID.
-    async fn event(&self, ctx: &Context<'_>, slug: Option<String>, id: Option<ID>) -> FieldResult<Option<Event>> {
+    async fn event(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        id: Option<ID>,
+    ) -> FieldResult<Option<Event>> {
         let lookup = lookup("slug", slug, id, Kind::Event)?;
-        Ok(find_one::<event::Entity>(ctx, lookup, event::Column::Slug).await?.map(Event))
+        Ok(find_one::<event::Entity>(ctx, lookup, event::Column::Slug)
+            .await?
+            .map(Event))
     }
 
     /// Events, most recent first.
@@ -222,22 +315,41 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Event>> {
-        let keyset = Keyset { key: event::Column::StartsOn, id: event::Column::Id, descending: true };
-        let cursor = |e: &event::Model| Cursor { value: SortValue::day(e.starts_on), id: e.id };
-        let args = PageArgs { first, after, last, before };
+        let keyset = Keyset {
+            key: event::Column::StartsOn,
+            id: event::Column::Id,
+            descending: true,
+        };
+        let cursor = |e: &event::Model| Cursor {
+            value: SortValue::day(e.starts_on),
+            id: e.id,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(list::<event::Entity, _>(ctx, args, "starts_on_desc", keyset, cursor, Event).await?)
     }
 
     /// One document, by code (however written: `16-KL/TƯ`, `16-KL/TW`, `16 KL TW`)
     /// or by ID.
-    async fn document(&self, ctx: &Context<'_>, code: Option<String>, id: Option<ID>) -> FieldResult<Option<Document>> {
+    async fn document(
+        &self,
+        ctx: &Context<'_>,
+        code: Option<String>,
+        id: Option<ID>,
+    ) -> FieldResult<Option<Document>> {
         let lookup = match lookup("code", code, id, Kind::Document)? {
             Lookup::Key(code) => Lookup::Key(text::document_code_key(&code)),
             by_id => by_id,
         };
-        Ok(find_one::<document::Entity>(ctx, lookup, document::Column::CodeKey)
-            .await?
-            .map(Document))
+        Ok(
+            find_one::<document::Entity>(ctx, lookup, document::Column::CodeKey)
+                .await?
+                .map(Document),
+        )
     }
 
     /// Documents, by code.
@@ -250,16 +362,35 @@ impl QueryRoot {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Document>> {
-        let keyset = Keyset { key: document::Column::CodeKey, id: document::Column::Id, descending: false };
-        let cursor = |d: &document::Model| Cursor { value: SortValue::Text(d.code_key.clone()), id: d.id };
-        let args = PageArgs { first, after, last, before };
+        let keyset = Keyset {
+            key: document::Column::CodeKey,
+            id: document::Column::Id,
+            descending: false,
+        };
+        let cursor = |d: &document::Model| Cursor {
+            value: SortValue::Text(d.code_key.clone()),
+            id: d.id,
+        };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(list::<document::Entity, _>(ctx, args, "code", keyset, cursor, Document).await?)
     }
 
     /// One tag, by slug or by ID.
-    async fn tag(&self, ctx: &Context<'_>, slug: Option<String>, id: Option<ID>) -> FieldResult<Option<Tag>> {
+    async fn tag(
+        &self,
+        ctx: &Context<'_>,
+        slug: Option<String>,
+        id: Option<ID>,
+    ) -> FieldResult<Option<Tag>> {
         let lookup = lookup("slug", slug, id, Kind::Tag)?;
-        Ok(find_one::<tag::Entity>(ctx, lookup, tag::Column::Slug).await?.map(Tag))
+        Ok(find_one::<tag::Entity>(ctx, lookup, tag::Column::Slug)
+            .await?
+            .map(Tag))
     }
 
     /// The anniversaries falling in the `days` days from `on`: those of dates known
@@ -272,10 +403,18 @@ impl QueryRoot {
         #[graphql(default = 1)] days: i32,
     ) -> FieldResult<Vec<Anniversary>> {
         if !(1..=MAX_ANNIVERSARY_DAYS).contains(&days) {
-            return Err(AppError::bad_input(format!("`days` must be between 1 and {MAX_ANNIVERSARY_DAYS}")).into());
+            return Err(AppError::bad_input(format!(
+                "`days` must be between 1 and {MAX_ANNIVERSARY_DAYS}"
+            ))
+            .into());
         }
-        let window: Vec<NaiveDate> = (0..days as u64).filter_map(|d| on.0.checked_add_days(Days::new(d))).collect();
-        let month_days: Vec<String> = window.iter().map(|d| d.format("%m-%d").to_string()).collect();
+        let window: Vec<NaiveDate> = (0..days as u64)
+            .filter_map(|d| on.0.checked_add_days(Days::new(d)))
+            .collect();
+        let month_days: Vec<String> = window
+            .iter()
+            .map(|d| d.format("%m-%d").to_string())
+            .collect();
         let loader = loaders::loader(ctx)?;
         let inner = loader.loader();
         let rows = commemoration::Entity::find()
@@ -298,13 +437,22 @@ impl QueryRoot {
             let hit = if row.date_precision == "day" {
                 window
                     .iter()
-                    .find(|d| d.month() == base.month() && d.day() == base.day() && d.year() > base.year())
+                    .find(|d| {
+                        d.month() == base.month() && d.day() == base.day() && d.year() > base.year()
+                    })
                     .map(|d| (d.year() - base.year(), Some(Date(*d))))
             } else {
-                window.iter().find(|d| d.year() > base.year()).map(|d| (d.year() - base.year(), None))
+                window
+                    .iter()
+                    .find(|d| d.year() > base.year())
+                    .map(|d| (d.year() - base.year(), None))
             };
             if let Some((years, date)) = hit {
-                out.push(Anniversary { commemoration: Commemoration(row), years, date });
+                out.push(Anniversary {
+                    commemoration: Commemoration(row),
+                    years,
+                    date,
+                });
             }
         }
         out.sort_by_key(|a| (a.date.map(|d| d.0), a.commemoration.0.id));

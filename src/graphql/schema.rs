@@ -1,6 +1,6 @@
 //! Building the executable schema, and its SDL.
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SDLExportOptions};
+use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;

@@ -102,7 +102,10 @@ fn syllable_letters(text: &str) -> Vec<(u16, u8)> {
             out.push((12 + rank as u16, tone));
         } else if let Some(c) = base.chars().next().filter(|c| c.is_alphabetic()) {
             // Letters outside the alphabet sort after it, by code point.
-            out.push((12 + ALPHABET.len() as u16 + (u32::from(c) % 1200) as u16, tone));
+            out.push((
+                12 + ALPHABET.len() as u16 + (u32::from(c) % 1200) as u16,
+                tone,
+            ));
         }
     }
     out
@@ -111,7 +114,9 @@ fn syllable_letters(text: &str) -> Vec<(u16, u8)> {
 fn base36_pair(n: u16) -> String {
     const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let n = usize::from(n.min(36 * 36 - 1));
-    [DIGITS[n / 36] as char, DIGITS[n % 36] as char].iter().collect()
+    [DIGITS[n / 36] as char, DIGITS[n % 36] as char]
+        .iter()
+        .collect()
 }
 
 #[cfg(test)]
@@ -149,7 +154,7 @@ mod tests {
     #[test]
     fn names_sort_in_vietnamese_order() {
         // Given name first: Linh < Ngọc < Phong < Thưởng.
-        let mut names = vec![
+        let mut names = [
             ("Thưởng", "Võ", "Văn"),
             ("Phong", "Đôn", "Tuấn"),
             ("Ngọc", "Hà", "Kim"),
@@ -159,10 +164,17 @@ mod tests {
         let given: Vec<_> = names.iter().map(|n| n.0).collect();
         assert_eq!(given, ["Linh", "Ngọc", "Phong", "Thưởng"]);
         // d < đ < e, a < ă < â, and tones after letters: ma < mà < mả < mã < má < mạ < mai.
-        let words = ["mai", "mạ", "má", "mã", "mả", "mà", "ma", "e", "đa", "da", "âm", "ăn", "an"];
+        let words = [
+            "mai", "mạ", "má", "mã", "mả", "mà", "ma", "e", "đa", "da", "âm", "ăn", "an",
+        ];
         let mut sorted = words.to_vec();
         sorted.sort_by_key(|w| sort_key(&[w]));
-        assert_eq!(sorted, ["an", "ăn", "âm", "da", "đa", "e", "ma", "mà", "mả", "mã", "má", "mạ", "mai"]);
+        assert_eq!(
+            sorted,
+            [
+                "an", "ăn", "âm", "da", "đa", "e", "ma", "mà", "mả", "mã", "má", "mạ", "mai"
+            ]
+        );
         // A shorter name sorts before a longer one it starts.
         assert!(sort_key(&["An"]) < sort_key(&["Anh"]));
         assert!(sort_key(&["An", "Trần"]) < sort_key(&["Anh", "Lê"]));

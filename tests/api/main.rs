@@ -1,1 +1,12 @@
+//! Integration tests: the real app over HTTP, on a real SQLite file and, when one
+//! is reachable (always in CI), a real PostgreSQL server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod binary;
+mod helpers;
+mod http;
+mod n_plus_one;
+mod pagination;
+mod sample;
+mod schema;
+mod text;

@@ -5,17 +5,22 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::Loader;
-use async_graphql::{ComplexObject, Context, Enum, InputObject, Object, SimpleObject, ID};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter,
     QuerySelect, QueryTrait,
 };
 
-use entity::{article, article_document, article_event, article_organization, article_person, article_tag, source};
+use entity::{
+    article, article_document, article_event, article_organization, article_person, article_tag,
+    source,
+};
 
 use crate::error::{AppError, AppResult, FieldResult};
-use crate::graphql::connection::{Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection};
+use crate::graphql::connection::{
+    Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection,
+};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{self, ContentLoader};
 use crate::graphql::types::scalars::DateTime;
@@ -40,9 +45,11 @@ pub struct Source {
 impl Source {
     /// The organization behind the source, when known.
     async fn organization(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
-        Ok(loaders::by_opt_id::<entity::organization::Entity>(ctx, self.organization_id)
-            .await?
-            .map(Organization))
+        Ok(
+            loaders::by_opt_id::<entity::organization::Entity>(ctx, self.organization_id)
+                .await?
+                .map(Organization),
+        )
     }
 }
 
@@ -100,7 +107,11 @@ impl Article {
     }
     /// The body's paragraphs.
     async fn paragraphs(&self) -> Vec<&str> {
-        self.0.body.split("\n\n").filter(|p| !p.is_empty()).collect()
+        self.0
+            .body
+            .split("\n\n")
+            .filter(|p| !p.is_empty())
+            .collect()
     }
     /// The language, a BCP 47 tag such as `vi`.
     async fn language(&self) -> &str {
@@ -130,7 +141,11 @@ impl Article {
     async fn source(&self, ctx: &Context<'_>) -> FieldResult<Option<Source>> {
         Ok(loaders::by_opt_id::<source::Entity>(ctx, self.0.source_id)
             .await?
-            .map(|s| Source { name: s.name, url: s.url, organization_id: s.organization_id }))
+            .map(|s| Source {
+                name: s.name,
+                url: s.url,
+                organization_id: s.organization_id,
+            }))
     }
     /// The people it mentions, in order of appearance.
     async fn people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Person>> {
@@ -157,7 +172,10 @@ impl Article {
         let rows = loaders::linked::<loaders::MediaOfArticle>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
-            .map(|(placement, media)| Media { model: media, after_paragraph: placement.after_paragraph })
+            .map(|(placement, media)| Media {
+                model: media,
+                after_paragraph: placement.after_paragraph,
+            })
             .collect())
     }
     /// Its tags.
@@ -173,7 +191,11 @@ impl Article {
             group.extend(loaders::by_id::<article::Entity>(ctx, root).await?);
         }
         group.extend(loaders::children::<loaders::TranslationsOfArticle>(ctx, root).await?);
-        Ok(group.into_iter().filter(|a| a.id != self.0.id).map(Article).collect())
+        Ok(group
+            .into_iter()
+            .filter(|a| a.id != self.0.id)
+            .map(Article)
+            .collect())
     }
 }
 
@@ -231,7 +253,11 @@ impl ArticleOrder {
             Self::UpdatedAtDesc => (article::Column::UpdatedAt, true),
             Self::UpdatedAtAsc => (article::Column::UpdatedAt, false),
         };
-        Keyset { key, id: article::Column::Id, descending }
+        Keyset {
+            key,
+            id: article::Column::Id,
+            descending,
+        }
     }
 
     fn cursor(self, row: &article::Model) -> Cursor {
@@ -239,7 +265,10 @@ impl ArticleOrder {
             Self::PublishedAtDesc | Self::PublishedAtAsc => row.published_at,
             Self::UpdatedAtDesc | Self::UpdatedAtAsc => row.updated_at,
         };
-        Cursor { value: SortValue::time(at), id: row.id }
+        Cursor {
+            value: SortValue::time(at),
+            id: row.id,
+        }
     }
 }
 
@@ -330,9 +359,23 @@ pub async fn list(
     let base = article::Entity::find()
         .filter(visibility.articles())
         .filter(filter.unwrap_or_default().condition()?);
-    let total = TotalCount::Query(db.clone(), base.clone().select_only().column(article::Column::Id).into_query());
+    let total = TotalCount::Query(
+        db.clone(),
+        Box::new(
+            base.clone()
+                .select_only()
+                .column(article::Column::Id)
+                .into_query(),
+        ),
+    );
     let rows = order.keyset().apply(base, &page)?.all(db).await?;
-    Ok(connection(rows, &page, total, |row| order.cursor(row), Article))
+    Ok(connection(
+        rows,
+        &page,
+        total,
+        |row| order.cursor(row),
+        Article,
+    ))
 }
 
 /// What an article connection hangs off.
@@ -380,18 +423,31 @@ impl Loader<ArticlesOf> for ContentLoader {
     type Value = Vec<article::Model>;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[ArticlesOf]) -> Result<HashMap<ArticlesOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ArticlesOf],
+    ) -> Result<HashMap<ArticlesOf, Self::Value>, Self::Error> {
         let mut groups: HashMap<(ArticleOwner, Page), Vec<i64>> = HashMap::new();
         for key in keys {
-            groups.entry((key.owner, key.page.clone())).or_default().push(key.id);
+            groups
+                .entry((key.owner, key.page.clone()))
+                .or_default()
+                .push(key.id);
         }
         let mut out = HashMap::new();
         for ((owner, page), owners) in groups {
-            let rows = self.page_of_owners(owner, &page, owners).await.map_err(Arc::new)?;
+            let rows = self
+                .page_of_owners(owner, &page, owners)
+                .await
+                .map_err(Arc::new)?;
             for (owner_id, row) in rows {
-                out.entry(ArticlesOf { owner, id: owner_id, page: page.clone() })
-                    .or_insert_with(Vec::new)
-                    .push(row);
+                out.entry(ArticlesOf {
+                    owner,
+                    id: owner_id,
+                    page: page.clone(),
+                })
+                .or_insert_with(Vec::new)
+                .push(row);
             }
         }
         Ok(out)
@@ -411,7 +467,10 @@ impl ContentLoader {
         let keyset = ArticleOrder::PublishedAtDesc.keyset();
         let direction = if page.backward { "ASC" } else { "DESC" };
         let mut select = keyset
-            .apply(article::Entity::find().filter(self.visibility.articles()), page)?
+            .apply(
+                article::Entity::find().filter(self.visibility.articles()),
+                page,
+            )?
             .into_query();
         select
             .clear_order_by()
@@ -452,7 +511,10 @@ impl Loader<ArticleCountOf> for ContentLoader {
     type Value = u64;
     type Error = Arc<AppError>;
 
-    async fn load(&self, keys: &[ArticleCountOf]) -> Result<HashMap<ArticleCountOf, u64>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ArticleCountOf],
+    ) -> Result<HashMap<ArticleCountOf, u64>, Self::Error> {
         let mut groups: HashMap<ArticleOwner, Vec<i64>> = HashMap::new();
         for key in keys {
             groups.entry(key.owner).or_default().push(key.id);
@@ -483,9 +545,19 @@ impl Loader<ArticleCountOf> for ContentLoader {
                 .await
                 .map_err(|e| Arc::new(AppError::from(e)))?;
             for row in rows {
-                let owner_id: i64 = row.try_get("", "owner_id").map_err(|e| Arc::new(AppError::from(e)))?;
-                let count: i64 = row.try_get("", "count").map_err(|e| Arc::new(AppError::from(e)))?;
-                out.insert(ArticleCountOf { owner, id: owner_id }, u64::try_from(count).unwrap_or(0));
+                let owner_id: i64 = row
+                    .try_get("", "owner_id")
+                    .map_err(|e| Arc::new(AppError::from(e)))?;
+                let count: i64 = row
+                    .try_get("", "count")
+                    .map_err(|e| Arc::new(AppError::from(e)))?;
+                out.insert(
+                    ArticleCountOf {
+                        owner,
+                        id: owner_id,
+                    },
+                    u64::try_from(count).unwrap_or(0),
+                );
             }
         }
         Ok(out)
@@ -503,14 +575,29 @@ pub async fn of_owner(
     let page = args.page(OWNER_ORDER)?;
     let loader = loaders::loader(ctx).map_err(|e| AppError::Internal(e.message))?;
     let rows = loader
-        .load_one(ArticlesOf { owner, id, page: page.clone() })
+        .load_one(ArticlesOf {
+            owner,
+            id,
+            page: page.clone(),
+        })
         .await?
         .unwrap_or_default();
     let total = if ctx.look_ahead().field("totalCount").exists() {
-        TotalCount::Known(loader.load_one(ArticleCountOf { owner, id }).await?.unwrap_or(0))
+        TotalCount::Known(
+            loader
+                .load_one(ArticleCountOf { owner, id })
+                .await?
+                .unwrap_or(0),
+        )
     } else {
         TotalCount::Known(0)
     };
     let order = ArticleOrder::PublishedAtDesc;
-    Ok(connection(rows, &page, total, |row| order.cursor(row), Article))
+    Ok(connection(
+        rows,
+        &page,
+        total,
+        |row| order.cursor(row),
+        Article,
+    ))
 }

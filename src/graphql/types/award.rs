@@ -1,6 +1,6 @@
 //! `Award`, `Statement` and `Commemoration`.
 
-use async_graphql::{Context, Object, SimpleObject, ID};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Datelike;
 
 use entity::{article, award, commemoration, event, organization, person, statement};
@@ -46,13 +46,17 @@ impl Award {
     }
     /// The event it was given at.
     async fn event(&self, ctx: &Context<'_>) -> FieldResult<Option<Event>> {
-        Ok(loaders::by_opt_id::<event::Entity>(ctx, self.0.event_id).await?.map(Event))
+        Ok(loaders::by_opt_id::<event::Entity>(ctx, self.0.event_id)
+            .await?
+            .map(Event))
     }
     /// The organization that gave it.
     async fn awarded_by(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
-        Ok(loaders::by_opt_id::<organization::Entity>(ctx, self.0.awarded_by_id)
-            .await?
-            .map(Organization))
+        Ok(
+            loaders::by_opt_id::<organization::Entity>(ctx, self.0.awarded_by_id)
+                .await?
+                .map(Organization),
+        )
     }
     /// The people named as recipients.
     async fn recipient_people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Person>> {
@@ -85,17 +89,23 @@ impl Statement {
     }
     /// Who said it.
     async fn person(&self, ctx: &Context<'_>) -> FieldResult<Option<Person>> {
-        Ok(loaders::by_id::<person::Entity>(ctx, self.0.person_id).await?.map(Person))
+        Ok(loaders::by_id::<person::Entity>(ctx, self.0.person_id)
+            .await?
+            .map(Person))
     }
     /// Where it was said.
     async fn event(&self, ctx: &Context<'_>) -> FieldResult<Option<Event>> {
-        Ok(loaders::by_opt_id::<event::Entity>(ctx, self.0.event_id).await?.map(Event))
+        Ok(loaders::by_opt_id::<event::Entity>(ctx, self.0.event_id)
+            .await?
+            .map(Event))
     }
     /// The article that reports it.
     async fn article(&self, ctx: &Context<'_>) -> FieldResult<Option<Article>> {
-        Ok(loaders::by_opt_id::<article::Entity>(ctx, self.0.article_id)
-            .await?
-            .map(Article))
+        Ok(
+            loaders::by_opt_id::<article::Entity>(ctx, self.0.article_id)
+                .await?
+                .map(Article),
+        )
     }
 }
 
@@ -141,9 +151,11 @@ impl Commemoration {
     }
     /// The organization it belongs to.
     async fn organization(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
-        Ok(loaders::by_opt_id::<organization::Entity>(ctx, self.0.organization_id)
-            .await?
-            .map(Organization))
+        Ok(
+            loaders::by_opt_id::<organization::Entity>(ctx, self.0.organization_id)
+                .await?
+                .map(Organization),
+        )
     }
     /// The anniversary that falls in `year`: 94 for 1930 in 2024.
     async fn anniversary(&self, year: i32) -> i32 {

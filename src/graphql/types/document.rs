@@ -1,6 +1,6 @@
 //! `Document`: conclusions, directives and other texts articles cite.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 
 use entity::{document, organization};
 
@@ -39,9 +39,11 @@ impl Document {
     }
     /// The body that issued it.
     async fn issuer(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
-        Ok(loaders::by_opt_id::<organization::Entity>(ctx, self.0.issuer_id)
-            .await?
-            .map(Organization))
+        Ok(
+            loaders::by_opt_id::<organization::Entity>(ctx, self.0.issuer_id)
+                .await?
+                .map(Organization),
+        )
     }
     /// The issuer's term, such as `khóa XI`.
     async fn term(&self) -> Option<&str> {
@@ -70,7 +72,12 @@ impl Document {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Article>> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(article::of_owner(ctx, ArticleOwner::Document, self.0.id, args).await?)
     }
 }

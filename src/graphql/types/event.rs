@@ -1,6 +1,6 @@
 //! `Event` and its participants.
 
-use async_graphql::{Context, Enum, Object, SimpleObject, ID};
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 
 use entity::event;
 
@@ -154,7 +154,12 @@ impl Event {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Article>> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(article::of_owner(ctx, ArticleOwner::Event, self.0.id, args).await?)
     }
 }

@@ -1,6 +1,6 @@
 //! `Media` and `Tag`.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 
 use entity::{media, tag};
 
@@ -87,7 +87,12 @@ impl Tag {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Article>> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(article::of_owner(ctx, ArticleOwner::Tag, self.0.id, args).await?)
     }
 }

@@ -1,6 +1,6 @@
 //! `Organization`.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 
 use entity::organization;
 
@@ -56,9 +56,11 @@ impl Organization {
     }
     /// The organization it belongs to.
     async fn parent(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
-        Ok(loaders::by_opt_id::<organization::Entity>(ctx, self.0.parent_id)
-            .await?
-            .map(Organization))
+        Ok(
+            loaders::by_opt_id::<organization::Entity>(ctx, self.0.parent_id)
+                .await?
+                .map(Organization),
+        )
     }
     /// The organizations that belong to it, in Vietnamese name order.
     async fn children(&self, ctx: &Context<'_>) -> FieldResult<Vec<Organization>> {
@@ -90,7 +92,12 @@ impl Organization {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Article>> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(article::of_owner(ctx, ArticleOwner::Organization, self.0.id, args).await?)
     }
 }

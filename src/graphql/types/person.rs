@@ -1,11 +1,11 @@
 //! `Person` and `Position`.
 
-use async_graphql::{Context, Object, ID};
+use async_graphql::{Context, ID, Object};
 
 use entity::{organization, person, position};
 
-use crate::error::FieldResult;
 use crate::domain::positions::held_on;
+use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders;
@@ -16,10 +16,16 @@ use crate::graphql::types::{Event, Organization, Statement};
 /// A person, named family-middle-given.
 pub struct Person(pub person::Model);
 
-/// Keeps the positions held on `at`, or all of them.
-pub fn held(rows: Vec<position::Model>, at: Option<Date>) -> Vec<Position> {
+/// Keeps the positions held on `at`, or all of them; earliest start first, those
+/// with an unknown start last.
+pub fn held(mut rows: Vec<position::Model>, at: Option<Date>) -> Vec<Position> {
+    rows.sort_by_key(|p| (p.starts_on.is_none(), p.starts_on, p.id));
     rows.into_iter()
-        .filter(|p| at.is_none_or(|Date(day)| held_on(p.starts_on, p.ends_on, p.end_precision.as_deref(), day)))
+        .filter(|p| {
+            at.is_none_or(|Date(day)| {
+                held_on(p.starts_on, p.ends_on, p.end_precision.as_deref(), day)
+            })
+        })
         .map(Position)
         .collect()
 }
@@ -64,7 +70,10 @@ impl Person {
     }
     /// The titles held on the day `at`, or every title when it is omitted.
     async fn positions(&self, ctx: &Context<'_>, at: Option<Date>) -> FieldResult<Vec<Position>> {
-        Ok(held(loaders::children::<loaders::PositionsOfPerson>(ctx, self.0.id).await?, at))
+        Ok(held(
+            loaders::children::<loaders::PositionsOfPerson>(ctx, self.0.id).await?,
+            at,
+        ))
     }
     /// The articles that mention this person, newest first.
     #[allow(clippy::too_many_arguments)]
@@ -77,7 +86,12 @@ impl Person {
         last: Option<i32>,
         before: Option<String>,
     ) -> FieldResult<Conn<Article>> {
-        let args = PageArgs { first, after, last, before };
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
         Ok(article::of_owner(ctx, ArticleOwner::Person, self.0.id, args).await?)
     }
     /// The events this person took part in.
@@ -112,13 +126,17 @@ impl Position {
     }
     /// The organization.
     async fn organization(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
-        Ok(loaders::by_id::<organization::Entity>(ctx, self.0.organization_id)
-            .await?
-            .map(Organization))
+        Ok(
+            loaders::by_id::<organization::Entity>(ctx, self.0.organization_id)
+                .await?
+                .map(Organization),
+        )
     }
     /// The person holding it.
     async fn person(&self, ctx: &Context<'_>) -> FieldResult<Option<Person>> {
-        Ok(loaders::by_id::<person::Entity>(ctx, self.0.person_id).await?.map(Person))
+        Ok(loaders::by_id::<person::Entity>(ctx, self.0.person_id)
+            .await?
+            .map(Person))
     }
     /// The first day (of the period `startPrecision` names); null when unknown.
     async fn starts_on(&self) -> Option<Date> {
@@ -126,7 +144,9 @@ impl Position {
     }
     /// How precisely the start is known.
     async fn start_precision(&self) -> Option<DatePrecision> {
-        self.0.starts_on.map(|_| DatePrecision::from_stored(self.0.start_precision.as_deref()))
+        self.0
+            .starts_on
+            .map(|_| DatePrecision::from_stored(self.0.start_precision.as_deref()))
     }
     /// The last day (of the period `endPrecision` names); null when unknown,
     /// which is not the same as "still held".
@@ -135,7 +155,9 @@ impl Position {
     }
     /// How precisely the end is known.
     async fn end_precision(&self) -> Option<DatePrecision> {
-        self.0.ends_on.map(|_| DatePrecision::from_stored(self.0.end_precision.as_deref()))
+        self.0
+            .ends_on
+            .map(|_| DatePrecision::from_stored(self.0.end_precision.as_deref()))
     }
     /// Where the dates come from, or what is uncertain about them.
     async fn note(&self) -> Option<&str> {
@@ -143,6 +165,11 @@ impl Position {
     }
     /// Whether the title was held on `day` (bounds not known do not limit).
     async fn held_on(&self, day: Date) -> bool {
-        held_on(self.0.starts_on, self.0.ends_on, self.0.end_precision.as_deref(), day.0)
+        held_on(
+            self.0.starts_on,
+            self.0.ends_on,
+            self.0.end_precision.as_deref(),
+            day.0,
+        )
     }
 }

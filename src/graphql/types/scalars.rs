@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use async_graphql::{Enum, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value};
+use async_graphql::{
+    Enum, InputValueError, InputValueResult, Scalar, ScalarType, SimpleObject, Value,
+};
 use chrono::{NaiveDate, SecondsFormat, Utc};
 
 /// A calendar day, `YYYY-MM-DD`.
@@ -17,7 +19,9 @@ impl ScalarType for Date {
         match &value {
             Value::String(text) => NaiveDate::parse_from_str(text, "%Y-%m-%d")
                 .map(Date)
-                .map_err(|_| InputValueError::custom(format!("`{text}` is not a date (YYYY-MM-DD)"))),
+                .map_err(|_| {
+                    InputValueError::custom(format!("`{text}` is not a date (YYYY-MM-DD)"))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
@@ -38,7 +42,9 @@ impl ScalarType for DateTime {
         match &value {
             Value::String(text) => chrono::DateTime::parse_from_rfc3339(text)
                 .map(|at| DateTime(at.with_timezone(&Utc)))
-                .map_err(|_| InputValueError::custom(format!("`{text}` is not an RFC 3339 date-time"))),
+                .map_err(|_| {
+                    InputValueError::custom(format!("`{text}` is not an RFC 3339 date-time"))
+                }),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

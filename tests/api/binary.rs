@@ -1,0 +1,106 @@
+//! The `bantin` binary: `serve` with settings from the environment, the sample
+//! loaded once, `--no-sample`, and `schema --check`.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bantin");
+
+async fn free_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+async fn start(database: &str, port: u16, extra: &[&str]) -> Child {
+    let child = Command::new(BIN)
+        .arg("serve")
+        .args(extra)
+        .env("DATABASE_URL", database)
+        .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        let health = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await;
+        if health.is_ok_and(|response| response.status() == 200) {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("bantin serve did not come up");
+}
+
+async fn article_count(port: u16) -> Value {
+    let response: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .json(&json!({ "query": "{ articles { totalCount } people { totalCount } }" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    response["data"].clone()
+}
+
+#[tokio::test]
+async fn serve_loads_the_sample_once_and_can_skip_it() {
+    let dir = std::env::temp_dir().join(format!("bantin_bin_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.join("serve.db").display());
+    let port = free_port().await;
+    let mut server = start(&database, port, &[]).await;
+    assert_eq!(
+        article_count(port).await,
+        json!({ "articles": { "totalCount": 1 }, "people": { "totalCount": 4 } })
+    );
+    server.kill().await.unwrap();
+    // A second start finds content and loads nothing more.
+    let mut server = start(&database, port, &[]).await;
+    assert_eq!(article_count(port).await["people"]["totalCount"], 4);
+    server.kill().await.unwrap();
+    let empty = format!("sqlite://{}?mode=rwc", dir.join("empty.db").display());
+    let mut server = start(&empty, port, &["--no-sample"]).await;
+    assert_eq!(
+        article_count(port).await,
+        json!({ "articles": { "totalCount": 0 }, "people": { "totalCount": 0 } })
+    );
+    server.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn schema_check_fails_when_the_file_drifts() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let ok = Command::new(BIN)
+        .args(["schema", "--check", &format!("{root}/schema.graphql")])
+        .status()
+        .await
+        .unwrap();
+    assert!(ok.success());
+    let drifted =
+        std::env::temp_dir().join(format!("bantin_schema_{}.graphql", std::process::id()));
+    std::fs::write(&drifted, "type Query { stale: Int }\n").unwrap();
+    let status = Command::new(BIN)
+        .args(["schema", "--check", drifted.to_str().unwrap()])
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .unwrap();
+    assert!(!status.success());
+    let _ = std::fs::remove_file(drifted);
+    let printed = Command::new(BIN).arg("schema").output().await.unwrap();
+    assert_eq!(
+        String::from_utf8(printed.stdout).unwrap(),
+        bantin::graphql::schema::sdl()
+    );
+}

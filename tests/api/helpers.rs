@@ -1,0 +1,307 @@
+//! The test application: the real router on a real socket, over a real SQLite file
+//! or a fresh PostgreSQL database, with a counter of the SQL statements it runs.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+use bantin::app::{AppState, router};
+use bantin::config::{DatabaseArgs, Limits};
+use chrono::{DateTime, TimeZone, Utc};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+/// Which database a test runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running app.
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    statements: Arc<AtomicU64>,
+    client: reqwest::Client,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Database { admin_url: String, name: String },
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// The server a PostgreSQL test uses; `BANTIN_TEST_POSTGRES` overrides it.
+fn postgres_admin_url() -> String {
+    std::env::var("BANTIN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Whether PostgreSQL tests must run (CI sets `BANTIN_REQUIRE_POSTGRES=1`).
+fn postgres_required() -> bool {
+    std::env::var("BANTIN_REQUIRE_POSTGRES").is_ok_and(|v| v == "1")
+}
+
+/// The instant the tests treat as "now".
+pub fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default()
+}
+
+impl TestApp {
+    /// Spawns the app on a fresh database with the sample content. `None` when the
+    /// backend is PostgreSQL, none is reachable, and it is not required.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        let unique = format!(
+            "{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            Utc::now().timestamp_subsec_nanos()
+        );
+        let (url, cleanup) = match backend {
+            Backend::Sqlite => {
+                let path = std::env::temp_dir().join(format!("bantin_test_{unique}.db"));
+                (
+                    format!("sqlite://{}?mode=rwc", path.display()),
+                    Cleanup::File(path),
+                )
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let admin = match Database::connect(&admin_url).await {
+                    Ok(admin) => admin,
+                    Err(error) if !postgres_required() => {
+                        eprintln!("skipping a PostgreSQL test: {error}");
+                        return None;
+                    }
+                    Err(error) => {
+                        panic!("PostgreSQL is required but unreachable at {admin_url}: {error}")
+                    }
+                };
+                let name = format!("bantin_test_{unique}");
+                admin
+                    .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                    .await
+                    .expect("create the test database");
+                let url = match admin_url.rfind('/') {
+                    Some(slash) => format!("{}/{name}", &admin_url[..slash]),
+                    None => panic!("bad PostgreSQL URL {admin_url}"),
+                };
+                (url, Cleanup::Database { admin_url, name })
+            }
+        };
+        let mut db = bantin::db::connect(&DatabaseArgs {
+            database_url: url,
+            max_connections: 4,
+        })
+        .await
+        .expect("connect");
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        // `BANTIN_TEST_SQL=1` prints every statement, to see what a query costs.
+        let print = std::env::var("BANTIN_TEST_SQL").is_ok_and(|v| v == "1");
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::SeqCst);
+            if print {
+                eprintln!("SQL: {}", info.statement.sql);
+            }
+        });
+        bantin::db::migrate(&db).await.expect("migrate");
+        bantin::domain::sample::load_if_empty(&db)
+            .await
+            .expect("load the sample");
+        let limits = Limits::default();
+        let state = AppState::new(db.clone(), &limits, Arc::new(now));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router(state, &limits)).await;
+        });
+        Some(TestApp {
+            address,
+            db,
+            statements,
+            client: reqwest::Client::new(),
+            cleanup,
+        })
+    }
+
+    /// Posts a query with variables; returns the whole JSON response.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        self.client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request")
+            .json()
+            .await
+            .expect("JSON response")
+    }
+
+    /// Posts a query that must succeed; returns `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let response = self.graphql(query, variables).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error of a query that must fail.
+    pub async fn error_code(&self, query: &str, variables: Value) -> String {
+        let response = self.graphql(query, variables).await;
+        response["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("expected an error with a code: {response:#}"))
+            .to_owned()
+    }
+
+    /// A plain GET.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// The HTTP client.
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// Runs a query and returns how many SQL statements it issued.
+    pub async fn count_statements(&self, query: &str, variables: Value) -> u64 {
+        let before = self.statements.load(Ordering::SeqCst);
+        self.data(query, variables).await;
+        self.statements.load(Ordering::SeqCst) - before
+    }
+
+    /// Drops the database.
+    pub async fn finish(self) {
+        self.db.close_by_ref().await.ok();
+        match self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Database { admin_url, name } => {
+                if let Ok(admin) = Database::connect(&admin_url).await {
+                    let _ = admin
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+/// Defines one test per backend from an `async fn(&TestApp)`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let app = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$name(&app).await;
+                    app.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    if let Some(app) = $crate::helpers::TestApp::spawn($crate::helpers::Backend::Postgres).await {
+                        super::$name(&app).await;
+                        app.finish().await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+impl TestApp {
+    /// Adds `n` published articles mentioning the given people (by slug), an hour
+    /// apart, with every pair sharing a publication instant (to exercise the id
+    /// tie-break). Returns nothing; articles are numbered in their slugs.
+    pub async fn add_articles(&self, n: usize, people: &[&str], status: &str) {
+        use entity::{article, article_person, person};
+        use sea_orm::{
+            ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait,
+        };
+        let txn = self.db.begin().await.expect("begin");
+        let people = person::Entity::find()
+            .filter(person::Column::Slug.is_in(people.iter().copied()))
+            .all(&txn)
+            .await
+            .expect("people");
+        let base = Utc
+            .with_ymd_and_hms(2025, 1, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default();
+        for i in 0..n {
+            let at = base + chrono::Duration::hours((i / 2) as i64);
+            let row = article::ActiveModel {
+                slug: Set(format!("{status}-{i:04}")),
+                title: Set(format!("Bài {status} số {i}")),
+                body: Set("Nội dung.".to_owned()),
+                language: Set(if i % 3 == 0 { "en" } else { "vi" }.to_owned()),
+                status: Set(status.to_owned()),
+                published_at: Set(at),
+                version: Set(1),
+                created_at: Set(at),
+                updated_at: Set(at),
+                ..Default::default()
+            }
+            .insert(&txn)
+            .await
+            .expect("article");
+            for (ord, person) in people.iter().enumerate() {
+                article_person::ActiveModel {
+                    article_id: Set(row.id),
+                    person_id: Set(person.id),
+                    ord: Set(ord as i32),
+                }
+                .insert(&txn)
+                .await
+                .expect("mention");
+            }
+        }
+        txn.commit().await.expect("commit");
+    }
+}
+
+impl TestApp {
+    /// Makes an article published at `at` (RFC 3339).
+    pub async fn schedule(&self, slug: &str, at: &str) {
+        use entity::article;
+        use sea_orm::sea_query::Expr;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let at = DateTime::parse_from_rfc3339(at)
+            .expect("instant")
+            .with_timezone(&Utc);
+        article::Entity::update_many()
+            .col_expr(article::Column::Status, Expr::value("published"))
+            .col_expr(article::Column::PublishedAt, Expr::value(at))
+            .filter(article::Column::Slug.eq(slug))
+            .exec(&self.db)
+            .await
+            .expect("schedule");
+    }
+}

@@ -1,0 +1,101 @@
+//! The HTTP surface: GraphiQL, health, GET queries, and errors that are clear
+//! and never a 500.
+
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+async fn graphiql_is_served_at_the_root_and_at_graphiql(app: &TestApp) {
+    for path in ["/", "/graphiql"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("graphiql") && html.contains("/graphql"),
+            "{path}: {html}"
+        );
+    }
+    let health = app.get("/healthz").await;
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), "ok");
+}
+
+async fn queries_work_over_get(app: &TestApp) {
+    let response = app
+        .get("/graphql?query=%7B%20articles%20%7B%20totalCount%20%7D%20%7D")
+        .await;
+    assert_eq!(response.status(), 200);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, json!({ "data": { "articles": { "totalCount": 1 } } }));
+}
+
+async fn malformed_and_invalid_queries_are_bad_input(app: &TestApp) {
+    for query in [
+        "{ articles { ",
+        "{ nosuchfield }",
+        "{ articles(first: \"x\") { totalCount } }",
+        "query($d: Date!) { anniversaries(on: $d) { years } }",
+    ] {
+        let response = app
+            .client()
+            .post(format!("{}/graphql", app.address))
+            .json(&json!({ "query": query, "variables": { "d": "2024-13-45" } }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{query}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{query}: {body}"
+        );
+    }
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
+
+async fn deep_or_huge_queries_are_refused(app: &TestApp) {
+    let mut inner = String::from("name");
+    for _ in 0..15 {
+        inner = format!("parent {{ {inner} }}");
+    }
+    let deep = format!("{{ organizations(first: 1) {{ nodes {{ {inner} }} }} }}");
+    assert_eq!(app.error_code(&deep, json!({})).await, "QUERY_TOO_COMPLEX");
+    let huge = "{ articles(first: 100) { nodes { people { articles(first: 100) { nodes { people { articles(first: 100) { nodes { title } } } } } } } } }";
+    assert_eq!(app.error_code(huge, json!({})).await, "QUERY_TOO_COMPLEX");
+    let big_body = "x".repeat(300 * 1024);
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": format!("{{ articles {{ totalCount }} }} # {big_body}") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
+
+async fn nodes_takes_at_most_100_ids(app: &TestApp) {
+    let ids: Vec<String> = (0..101).map(|_| "bm9wZQ".to_owned()).collect();
+    let code = app
+        .error_code(
+            "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+            json!({ "ids": ids }),
+        )
+        .await;
+    assert_eq!(code, "BAD_USER_INPUT");
+}
+
+crate::on_both!(
+    graphiql_is_served_at_the_root_and_at_graphiql,
+    queries_work_over_get,
+    malformed_and_invalid_queries_are_bad_input,
+    deep_or_huge_queries_are_refused,
+    nodes_takes_at_most_100_ids,
+);
