@@ -25,6 +25,33 @@ pub enum Command {
     Serve(ServeArgs),
     /// Bring the database schema up to date and exit.
     Migrate(DatabaseArgs),
+    /// Import a content bundle (JSON Lines) from FILE, or standard input with `-`.
+    Import {
+        /// The bundle, or `-` for standard input.
+        file: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Export all content as a bundle, to standard output or `--out FILE`.
+    Export {
+        /// Where to write; standard output when omitted.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Generate a synthetic Vietnamese corpus as a bundle (deterministic for a seed).
+    Generate {
+        /// tiny, small, medium (200,000 articles) or large.
+        #[arg(long, default_value = "medium")]
+        size: String,
+        /// The seed; the same seed and size give the same bytes.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Where to write; standard output when omitted.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Print the GraphQL schema (SDL), or check it against a file.
     Schema {
         /// Compare with this file instead of printing; exit 1 when they differ.

@@ -3,6 +3,7 @@
 //! The binary is thin; everything it does is here, so the tests drive the same code.
 
 pub mod app;
+pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -19,6 +20,8 @@ use anyhow::Context;
 
 use crate::cli::{Cli, Command};
 
+mod bundle_cli;
+
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve(cli.serve)) {
@@ -29,6 +32,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let db = db::connect(&args).await?;
             db::migrate(&db).await?;
             tracing::info!("the database schema is up to date");
+        }
+        Command::Import { file, database } => {
+            let db = db::connect(&database).await?;
+            db::migrate(&db).await?;
+            let summary = bundle_cli::import(&db, &file).await?;
+            tracing::info!(
+                "imported {} records: {} added, {} changed, {} unchanged",
+                summary.total(),
+                summary.inserted,
+                summary.updated,
+                summary.unchanged
+            );
+        }
+        Command::Export { out, database } => {
+            let db = db::connect(&database).await?;
+            db::migrate(&db).await?;
+            let written = bundle_cli::export(&db, out.as_deref()).await?;
+            tracing::info!("exported {written} records");
+        }
+        Command::Generate { size, seed, out } => {
+            bundle_cli::generate(&size, seed, out.as_deref())?;
         }
         Command::Schema { check: None } => {
             std::io::stdout()

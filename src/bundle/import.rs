@@ -1,0 +1,1319 @@
+//! `bantin import`: reads a bundle line by line and writes it in batches inside one
+//! transaction. A bad line stops the import with its line number, field and
+//! problem, and the transaction is rolled back: nothing of the bundle is written.
+//!
+//! Records are matched by their external key (`id`), so importing the same bundle
+//! twice changes nothing the second time (an unchanged row is not even touched),
+//! and a changed record updates its row and replaces its relations. A key that is
+//! an integer and matches no external key may name an existing row by its id.
+
+use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait, Value,
+};
+
+use crate::bundle::BundleError;
+use crate::bundle::format::{self, Key, Names, Record};
+use crate::text;
+
+/// Rows per statement are capped so no statement binds more than this many values
+/// (SQLite allows 32,766, PostgreSQL 65,535).
+const MAX_VALUES: usize = 30_000;
+/// Most rows a batch holds before it is written.
+const BATCH_ROWS: usize = 1_000;
+
+/// The content tables a bundle writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Table {
+    Organization,
+    Person,
+    Position,
+    Event,
+    Document,
+    Media,
+    Tag,
+    Article,
+    Award,
+    Statement,
+    Commemoration,
+}
+
+impl Table {
+    pub const ALL: [Table; 11] = [
+        Table::Organization,
+        Table::Person,
+        Table::Position,
+        Table::Document,
+        Table::Event,
+        Table::Media,
+        Table::Tag,
+        Table::Article,
+        Table::Award,
+        Table::Statement,
+        Table::Commemoration,
+    ];
+
+    /// The table (and bundle type) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Organization => "organization",
+            Table::Person => "person",
+            Table::Position => "position",
+            Table::Event => "event",
+            Table::Document => "document",
+            Table::Media => "media",
+            Table::Tag => "tag",
+            Table::Article => "article",
+            Table::Award => "award",
+            Table::Statement => "statement",
+            Table::Commemoration => "commemoration",
+        }
+    }
+
+    /// The unique column besides the key, and how the bundle calls it.
+    fn unique(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Table::Organization | Table::Person | Table::Event | Table::Tag | Table::Article => {
+                Some(("slug", "slug"))
+            }
+            Table::Document => Some(("code_key", "code")),
+            _ => None,
+        }
+    }
+
+    /// The columns a record of this table sets, in the order of its values.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Table::Organization => &[
+                "slug",
+                "name",
+                "sort_key",
+                "short_name",
+                "kind",
+                "founded_on",
+                "parent_id",
+                "website",
+                "description",
+                "names",
+            ],
+            Table::Person => &[
+                "slug",
+                "full_name",
+                "family_name",
+                "middle_name",
+                "given_name",
+                "sort_key",
+                "names",
+                "bio",
+                "birth_date",
+            ],
+            Table::Position => &[
+                "person_id",
+                "organization_id",
+                "title",
+                "titles",
+                "starts_on",
+                "start_precision",
+                "ends_on",
+                "end_precision",
+                "note",
+            ],
+            Table::Event => &[
+                "slug",
+                "name",
+                "names",
+                "starts_on",
+                "starts_at",
+                "date_precision",
+                "year_inferred",
+                "date_note",
+                "ends_on",
+                "location",
+                "attendance",
+                "attendance_note",
+                "description",
+            ],
+            Table::Document => &[
+                "code",
+                "code_key",
+                "title",
+                "titles",
+                "kind",
+                "issuer_id",
+                "term",
+                "issued_on",
+                "summary",
+            ],
+            Table::Media => &["url", "caption", "credit", "width", "height"],
+            Table::Tag => &["slug", "name", "names"],
+            Table::Article => &[
+                "slug",
+                "title",
+                "summary",
+                "body",
+                "language",
+                "status",
+                "published_at",
+                "source_id",
+                "canonical_url",
+                "translation_of_id",
+            ],
+            Table::Award => &[
+                "name",
+                "names",
+                "event_id",
+                "awarded_by_id",
+                "reason",
+                "period",
+                "collective_count",
+                "individual_count",
+            ],
+            Table::Statement => &["person_id", "event_id", "article_id", "kind", "text"],
+            Table::Commemoration => &[
+                "name",
+                "names",
+                "base_date",
+                "date_precision",
+                "note",
+                "month_day",
+                "organization_id",
+                "event_id",
+            ],
+        }
+    }
+}
+
+/// A join table a record replaces its rows in.
+#[derive(Debug)]
+pub struct LinkSpec {
+    pub table: &'static str,
+    pub owner: &'static str,
+    /// The target column first, then the extra columns.
+    pub columns: &'static [&'static str],
+}
+
+pub const ARTICLE_PEOPLE: LinkSpec = LinkSpec {
+    table: "article_person",
+    owner: "article_id",
+    columns: &["person_id", "ord"],
+};
+pub const ARTICLE_ORGANIZATIONS: LinkSpec = LinkSpec {
+    table: "article_organization",
+    owner: "article_id",
+    columns: &["organization_id", "ord"],
+};
+pub const ARTICLE_EVENTS: LinkSpec = LinkSpec {
+    table: "article_event",
+    owner: "article_id",
+    columns: &["event_id", "ord"],
+};
+pub const ARTICLE_DOCUMENTS: LinkSpec = LinkSpec {
+    table: "article_document",
+    owner: "article_id",
+    columns: &["document_id", "ord"],
+};
+pub const ARTICLE_MEDIA: LinkSpec = LinkSpec {
+    table: "article_media",
+    owner: "article_id",
+    columns: &["media_id", "ord"],
+};
+pub const ARTICLE_TAGS: LinkSpec = LinkSpec {
+    table: "article_tag",
+    owner: "article_id",
+    columns: &["tag_id", "ord"],
+};
+pub const EVENT_ORGANIZERS: LinkSpec = LinkSpec {
+    table: "event_organizer",
+    owner: "event_id",
+    columns: &["organization_id", "ord"],
+};
+pub const EVENT_PARTICIPANTS: LinkSpec = LinkSpec {
+    table: "event_participant",
+    owner: "event_id",
+    columns: &["person_id", "role", "ord"],
+};
+pub const EVENT_DOCUMENTS: LinkSpec = LinkSpec {
+    table: "event_document",
+    owner: "event_id",
+    columns: &["document_id", "ord"],
+};
+pub const MEDIA_PEOPLE: LinkSpec = LinkSpec {
+    table: "media_person",
+    owner: "media_id",
+    columns: &["person_id", "ord"],
+};
+pub const AWARD_PEOPLE: LinkSpec = LinkSpec {
+    table: "award_person",
+    owner: "award_id",
+    columns: &["person_id"],
+};
+pub const AWARD_ORGANIZATIONS: LinkSpec = LinkSpec {
+    table: "award_organization",
+    owner: "award_id",
+    columns: &["organization_id"],
+};
+
+/// What an import did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Records read, by type.
+    pub records: HashMap<&'static str, u64>,
+    /// Rows added.
+    pub inserted: u64,
+    /// Rows whose content changed.
+    pub updated: u64,
+    /// Rows already as the bundle says.
+    pub unchanged: u64,
+}
+
+impl Summary {
+    /// All records read.
+    pub fn total(&self) -> u64 {
+        self.records.values().sum()
+    }
+}
+
+/// Who holds a unique value: an existing row, or a record of this bundle not yet written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Holder {
+    Row(i64),
+    New(String),
+}
+
+struct PendingRow {
+    key: String,
+    existing: Option<i64>,
+    values: Vec<Value>,
+    links: Vec<(&'static LinkSpec, Vec<Vec<Value>>)>,
+}
+
+struct Pending {
+    table: Table,
+    rows: Vec<PendingRow>,
+    keys: HashSet<String>,
+}
+
+/// The state of one import.
+pub struct Importer<'a, C: ConnectionTrait> {
+    db: &'a C,
+    backend: DatabaseBackend,
+    now: DateTime<Utc>,
+    /// External key → row id, for every table.
+    ids: HashMap<Table, HashMap<String, i64>>,
+    /// Rows without an external key, which an integer key may name.
+    unclaimed: HashMap<Table, HashSet<i64>>,
+    /// Keys already read in this bundle.
+    seen: HashMap<Table, HashSet<String>>,
+    /// Unique values (slugs, document codes) and who holds them.
+    holders: HashMap<Table, HashMap<String, Holder>>,
+    /// Sources by name and address.
+    sources: HashMap<(String, Option<String>), i64>,
+    pending: Option<Pending>,
+    summary: Summary,
+    line: usize,
+}
+
+fn nfc(text: &str) -> String {
+    text::nfc(text)
+}
+
+fn nfc_opt(text: &Option<String>) -> Value {
+    text.as_deref().map(nfc).into()
+}
+
+fn names_value(names: &Option<Names>) -> Value {
+    names
+        .as_ref()
+        .map(|names| {
+            let names: Names = names.iter().map(|(k, v)| (k.clone(), nfc(v))).collect();
+            serde_json::to_string(&names).unwrap_or_default()
+        })
+        .into()
+}
+
+impl<'a, C: ConnectionTrait> Importer<'a, C> {
+    /// Prepares an import into `db` (a transaction): loads the external keys and
+    /// unique values already stored.
+    pub async fn new(db: &'a C, now: DateTime<Utc>) -> Result<Self, BundleError> {
+        let mut importer = Importer {
+            db,
+            backend: db.get_database_backend(),
+            now,
+            ids: HashMap::new(),
+            unclaimed: HashMap::new(),
+            seen: HashMap::new(),
+            holders: HashMap::new(),
+            sources: HashMap::new(),
+            pending: None,
+            summary: Summary::default(),
+            line: 0,
+        };
+        for table in Table::ALL {
+            importer.preload(table).await?;
+        }
+        let rows = db
+            .query_all_raw(Statement::from_string(
+                importer.backend,
+                "SELECT id, name, url FROM source",
+            ))
+            .await?;
+        for row in rows {
+            let id: i64 = row.try_get("", "id")?;
+            let name: String = row.try_get("", "name")?;
+            let url: Option<String> = row.try_get("", "url")?;
+            importer.sources.insert((name, url), id);
+        }
+        Ok(importer)
+    }
+
+    async fn preload(&mut self, table: Table) -> Result<(), BundleError> {
+        let unique = table.unique().map(|(column, _)| column).unwrap_or("NULL");
+        let mut last = 0i64;
+        loop {
+            let sql = format!(
+                "SELECT id, external_id, {unique} AS unique_value FROM \"{}\" WHERE id > {last} ORDER BY id LIMIT 10000",
+                table.name()
+            );
+            let rows = self
+                .db
+                .query_all_raw(Statement::from_string(self.backend, sql))
+                .await?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            for row in &rows {
+                let id: i64 = row.try_get("", "id")?;
+                let external: Option<String> = row.try_get("", "external_id")?;
+                match external {
+                    Some(key) => {
+                        self.ids.entry(table).or_default().insert(key, id);
+                    }
+                    None => {
+                        self.unclaimed.entry(table).or_default().insert(id);
+                    }
+                }
+                if table.unique().is_some() {
+                    let value: Option<String> = row.try_get("", "unique_value")?;
+                    if let Some(value) = value {
+                        self.holders
+                            .entry(table)
+                            .or_default()
+                            .insert(value, Holder::Row(id));
+                    }
+                }
+                last = id;
+            }
+        }
+    }
+
+    fn error(&self, field: &str, problem: impl Into<String>) -> BundleError {
+        BundleError::line(self.line, field, problem)
+    }
+
+    /// The row id a reference names, writing pending rows first if it is one of them.
+    async fn resolve(&mut self, table: Table, key: &Key, field: &str) -> Result<i64, BundleError> {
+        let stored = key.stored();
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.table == table && p.keys.contains(&stored))
+        {
+            self.flush().await?;
+        }
+        if let Some(id) = self.ids.get(&table).and_then(|ids| ids.get(&stored)) {
+            return Ok(*id);
+        }
+        if let Key::Int(id) = key
+            && self
+                .unclaimed
+                .get(&table)
+                .is_some_and(|rows| rows.contains(id))
+        {
+            return Ok(*id);
+        }
+        Err(self.error(
+            field,
+            format!(
+                "no {} with id {key} in the bundle or the database",
+                table.name()
+            ),
+        ))
+    }
+
+    async fn resolve_opt(
+        &mut self,
+        table: Table,
+        key: &Option<Key>,
+        field: &str,
+    ) -> Result<Value, BundleError> {
+        Ok(match key {
+            Some(key) => Some(self.resolve(table, key, field).await?).into(),
+            None => Option::<i64>::None.into(),
+        })
+    }
+
+    /// Resolves a list of references into link rows (target, then `extra(i)`),
+    /// dropping repeats.
+    async fn links(
+        &mut self,
+        table: Table,
+        keys: &Option<Vec<Key>>,
+        field: &str,
+        with_order: bool,
+    ) -> Result<Vec<Vec<Value>>, BundleError> {
+        let mut rows = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, key) in keys.iter().flatten().enumerate() {
+            let id = self.resolve(table, key, &format!("{field}[{i}]")).await?;
+            if seen.insert(id) {
+                let mut row = vec![Value::from(id)];
+                if with_order {
+                    row.push(Value::from(rows.len() as i32));
+                }
+                rows.push(row);
+            }
+        }
+        Ok(rows)
+    }
+
+    fn date(&self, field: &str, text: &Option<String>) -> Result<Option<NaiveDate>, BundleError> {
+        text.as_deref()
+            .map(|t| {
+                NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                    .map_err(|_| self.error(field, format!("`{t}` is not a date (YYYY-MM-DD)")))
+            })
+            .transpose()
+    }
+
+    fn instant(
+        &self,
+        field: &str,
+        text: &str,
+    ) -> Result<DateTime<chrono::FixedOffset>, BundleError> {
+        DateTime::parse_from_rfc3339(text).map_err(|_| {
+            self.error(
+                field,
+                format!("`{text}` is not an RFC 3339 instant with an offset"),
+            )
+        })
+    }
+
+    fn precision(&self, field: &str, text: &Option<String>) -> Result<Option<String>, BundleError> {
+        match text.as_deref() {
+            None => Ok(None),
+            Some(p @ ("day" | "month" | "year")) => Ok(Some(p.to_owned())),
+            Some(other) => {
+                Err(self.error(field, format!("`{other}` is not one of day, month, year")))
+            }
+        }
+    }
+
+    fn slug(&self, slug: &str) -> Result<String, BundleError> {
+        let valid = !slug.is_empty()
+            && slug.len() <= 200
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && !slug.starts_with('-')
+            && !slug.ends_with('-');
+        if valid {
+            Ok(slug.to_owned())
+        } else {
+            Err(self.error(
+                "slug",
+                format!("`{slug}` is not a slug (lowercase ASCII letters, digits and hyphens)"),
+            ))
+        }
+    }
+
+    /// Starts a record: checks its key is new in the bundle, and finds the row it
+    /// updates, if any.
+    async fn begin(
+        &mut self,
+        table: Table,
+        key: &Key,
+    ) -> Result<(String, Option<i64>), BundleError> {
+        let stored = key.stored();
+        if !self.seen.entry(table).or_default().insert(stored.clone()) {
+            return Err(self.error(
+                "id",
+                format!("a {} with id {key} is already in the bundle", table.name()),
+            ));
+        }
+        *self.summary.records.entry(table.name()).or_default() += 1;
+        if let Some(id) = self.ids.get(&table).and_then(|ids| ids.get(&stored)) {
+            return Ok((stored, Some(*id)));
+        }
+        if let Key::Int(id) = key {
+            let claimed = self
+                .unclaimed
+                .get_mut(&table)
+                .is_some_and(|rows| rows.remove(id));
+            if claimed {
+                // The record names a row by its id: from now on it carries this key.
+                let sql = format!(
+                    "UPDATE \"{}\" SET external_id = {} WHERE id = {id}",
+                    table.name(),
+                    self.param(1)
+                );
+                self.db
+                    .execute_raw(Statement::from_sql_and_values(
+                        self.backend,
+                        sql,
+                        [Value::from(stored.clone())],
+                    ))
+                    .await?;
+                self.ids
+                    .entry(table)
+                    .or_default()
+                    .insert(stored.clone(), *id);
+                return Ok((stored, Some(*id)));
+            }
+        }
+        Ok((stored, None))
+    }
+
+    /// Checks and records who holds a unique value.
+    fn claim_unique(
+        &mut self,
+        table: Table,
+        value: &str,
+        key: &str,
+        existing: Option<i64>,
+    ) -> Result<(), BundleError> {
+        let me = existing.map_or_else(|| Holder::New(key.to_owned()), Holder::Row);
+        let field = table.unique().map_or("", |(_, field)| field);
+        let holders = self.holders.entry(table).or_default();
+        match holders.get(value) {
+            Some(holder) if *holder != me => {
+                let line = self.line;
+                Err(BundleError::line(
+                    line,
+                    field,
+                    format!("`{value}` is already taken by another {}", table.name()),
+                ))
+            }
+            _ => {
+                holders.insert(value.to_owned(), me);
+                Ok(())
+            }
+        }
+    }
+
+    async fn push(
+        &mut self,
+        table: Table,
+        key: String,
+        existing: Option<i64>,
+        values: Vec<Value>,
+        links: Vec<(&'static LinkSpec, Vec<Vec<Value>>)>,
+    ) -> Result<(), BundleError> {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.table != table || p.rows.len() >= BATCH_ROWS)
+        {
+            self.flush().await?;
+        }
+        let pending = self.pending.get_or_insert_with(|| Pending {
+            table,
+            rows: Vec::new(),
+            keys: HashSet::new(),
+        });
+        pending.keys.insert(key.clone());
+        pending.rows.push(PendingRow {
+            key,
+            existing,
+            values,
+            links,
+        });
+        Ok(())
+    }
+
+    fn param(&self, n: usize) -> String {
+        match self.backend {
+            DatabaseBackend::Postgres => format!("${n}"),
+            _ => "?".to_owned(),
+        }
+    }
+
+    /// Writes the pending batch: an upsert that leaves unchanged rows untouched,
+    /// then the batch's relations, replaced.
+    pub async fn flush(&mut self) -> Result<(), BundleError> {
+        let Some(pending) = self.pending.take() else {
+            return Ok(());
+        };
+        let table = pending.table;
+        let columns = table.columns();
+        let width = columns.len() + 4;
+        let distinct = match self.backend {
+            DatabaseBackend::Postgres => "IS DISTINCT FROM",
+            _ => "IS NOT",
+        };
+        let name = table.name();
+        let mut owners_to_clear = Vec::new();
+        for chunk in pending.rows.chunks((MAX_VALUES / width).max(1)) {
+            let mut sql =
+                format!("INSERT INTO \"{name}\" (external_id, version, created_at, updated_at");
+            for column in columns {
+                sql.push_str(&format!(", \"{column}\""));
+            }
+            sql.push_str(") VALUES ");
+            let mut values = Vec::with_capacity(chunk.len() * width);
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for j in 0..width {
+                    if j > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&self.param(values.len() + j + 1));
+                }
+                sql.push(')');
+                values.push(Value::from(row.key.clone()));
+                values.push(Value::from(1i32));
+                values.push(Value::from(self.now));
+                values.push(Value::from(self.now));
+                values.extend(row.values.iter().cloned());
+            }
+            sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
+            for column in columns {
+                sql.push_str(&format!("\"{column}\" = excluded.\"{column}\", "));
+            }
+            sql.push_str(&format!(
+                "version = \"{name}\".version + 1, updated_at = excluded.updated_at WHERE "
+            ));
+            let changed: Vec<String> = columns
+                .iter()
+                .map(|c| format!("\"{name}\".\"{c}\" {distinct} excluded.\"{c}\""))
+                .collect();
+            sql.push_str(&changed.join(" OR "));
+            sql.push_str(" RETURNING id, external_id");
+            let rows = self
+                .db
+                .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                .await?;
+            let mut written = HashSet::new();
+            for row in rows {
+                let id: i64 = row.try_get("", "id")?;
+                let key: String = row.try_get("", "external_id")?;
+                self.ids.entry(table).or_default().insert(key, id);
+                written.insert(id);
+            }
+            for row in chunk {
+                match row.existing {
+                    None => self.summary.inserted += 1,
+                    Some(id) if written.contains(&id) => self.summary.updated += 1,
+                    Some(_) => self.summary.unchanged += 1,
+                }
+                if let Some(id) = row.existing {
+                    owners_to_clear.push(id);
+                }
+            }
+        }
+        // Relations are replaced: the rows of existing owners go, then all are written.
+        let mut by_spec: HashMap<&'static str, (&'static LinkSpec, Vec<Vec<Value>>)> =
+            HashMap::new();
+        let mut specs: Vec<&'static LinkSpec> = Vec::new();
+        for row in &pending.rows {
+            let owner = *self
+                .ids
+                .get(&table)
+                .and_then(|ids| ids.get(&row.key))
+                .ok_or_else(|| BundleError::line(self.line, "id", "the row was not written"))?;
+            for (spec, links) in &row.links {
+                if !specs.iter().any(|s| s.table == spec.table) {
+                    specs.push(spec);
+                }
+                let entry = by_spec
+                    .entry(spec.table)
+                    .or_insert_with(|| (spec, Vec::new()));
+                for link in links {
+                    let mut full = Vec::with_capacity(link.len() + 1);
+                    full.push(Value::from(owner));
+                    full.extend(link.iter().cloned());
+                    entry.1.push(full);
+                }
+            }
+        }
+        for spec in link_specs(table) {
+            if !owners_to_clear.is_empty() {
+                for owners in owners_to_clear.chunks(MAX_VALUES) {
+                    let list: Vec<String> = owners.iter().map(i64::to_string).collect();
+                    let sql = format!(
+                        "DELETE FROM \"{}\" WHERE \"{}\" IN ({})",
+                        spec.table,
+                        spec.owner,
+                        list.join(",")
+                    );
+                    self.db
+                        .execute_raw(Statement::from_string(self.backend, sql))
+                        .await?;
+                }
+            }
+            if let Some((spec, rows)) = by_spec.remove(spec.table) {
+                self.insert_links(spec, rows).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn insert_links(
+        &self,
+        spec: &LinkSpec,
+        rows: Vec<Vec<Value>>,
+    ) -> Result<(), BundleError> {
+        let width = spec.columns.len() + 1;
+        for chunk in rows.chunks((MAX_VALUES / width).max(1)) {
+            let mut sql = format!("INSERT INTO \"{}\" (\"{}\"", spec.table, spec.owner);
+            for column in spec.columns {
+                sql.push_str(&format!(", \"{column}\""));
+            }
+            sql.push_str(") VALUES ");
+            let mut values = Vec::with_capacity(chunk.len() * width);
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for j in 0..width {
+                    if j > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&self.param(values.len() + j + 1));
+                }
+                sql.push(')');
+                values.extend(row.iter().cloned());
+            }
+            self.db
+                .execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Reads one line (1-based `line`).
+    pub async fn line(&mut self, line: usize, text: &str) -> Result<(), BundleError> {
+        self.line = line;
+        let record =
+            Record::parse(text).map_err(|e| BundleError::line(line, e.field, e.problem))?;
+        match (line, record) {
+            (1, Record::Bundle(header)) => {
+                if header.format != "content-bundle" || header.version != 1 {
+                    return Err(self.error("format", "not a content bundle of version 1"));
+                }
+                Ok(())
+            }
+            (1, _) => Err(self.error("type", "the first line must be the bundle header")),
+            (_, Record::Bundle(_)) => Err(self.error("type", "only the first line is a header")),
+            (_, record) => self.record(record).await,
+        }
+    }
+
+    async fn record(&mut self, record: Record) -> Result<(), BundleError> {
+        match record {
+            Record::Bundle(_) => Ok(()),
+            Record::Organization(r) => self.organization(r).await,
+            Record::Person(r) => self.person(r).await,
+            Record::Position(r) => self.position(r).await,
+            Record::Event(r) => self.event(r).await,
+            Record::Document(r) => self.document(r).await,
+            Record::Media(r) => self.media(r).await,
+            Record::Tag(r) => self.tag(r).await,
+            Record::Article(r) => self.article(r).await,
+            Record::Award(r) => self.award(r).await,
+            Record::Statement(r) => self.statement(r).await,
+            Record::Commemoration(r) => self.commemoration(r).await,
+        }
+    }
+
+    async fn organization(&mut self, r: format::Organization) -> Result<(), BundleError> {
+        let table = Table::Organization;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let slug = self.slug(&r.slug)?;
+        self.claim_unique(table, &slug, &key, existing)?;
+        let name = text::clean_line(&r.name);
+        let founded_on = self.date("founded_on", &r.founded_on)?;
+        let parent = self.resolve_opt(table, &r.parent_id, "parent_id").await?;
+        let values = vec![
+            slug.into(),
+            name.clone().into(),
+            text::sort_key(&[&name]).into(),
+            nfc_opt(&r.short_name),
+            r.kind.clone().into(),
+            founded_on.into(),
+            parent,
+            r.website.clone().into(),
+            nfc_opt(&r.description),
+            names_value(&r.names),
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    async fn person(&mut self, r: format::Person) -> Result<(), BundleError> {
+        let table = Table::Person;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let slug = self.slug(&r.slug)?;
+        self.claim_unique(table, &slug, &key, existing)?;
+        let full_name = text::clean_line(&r.full_name);
+        let birth_date = self.date("birth_date", &r.birth_date)?;
+        let clean = |part: &Option<String>| part.as_deref().map(text::clean_line);
+        let (family, middle, given) = (
+            clean(&r.family_name),
+            clean(&r.middle_name),
+            clean(&r.given_name),
+        );
+        // Without the parts, a Vietnamese full name is family, middle…, given.
+        let words: Vec<&str> = full_name.split(' ').collect();
+        let sort_key = match (&family, &given) {
+            (Some(f), Some(g)) => text::sort_key(&[g, f, middle.as_deref().unwrap_or("")]),
+            _ if words.len() >= 2 => {
+                let middle_words = words[1..words.len() - 1].join(" ");
+                text::sort_key(&[words[words.len() - 1], words[0], &middle_words])
+            }
+            _ => text::sort_key(&[&full_name]),
+        };
+        let values = vec![
+            slug.into(),
+            full_name.clone().into(),
+            family.into(),
+            middle.into(),
+            given.into(),
+            sort_key.into(),
+            names_value(&r.names),
+            nfc_opt(&r.bio),
+            birth_date.into(),
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    async fn position(&mut self, r: format::Position) -> Result<(), BundleError> {
+        let table = Table::Position;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let person = self
+            .resolve(Table::Person, &r.person_id, "person_id")
+            .await?;
+        let organization = self
+            .resolve(Table::Organization, &r.organization_id, "organization_id")
+            .await?;
+        let starts_on = self.date("start_date", &r.start_date)?;
+        let ends_on = self.date("end_date", &r.end_date)?;
+        let start_precision = self.precision("start_precision", &r.start_precision)?;
+        let end_precision = self.precision("end_precision", &r.end_precision)?;
+        let values = vec![
+            person.into(),
+            organization.into(),
+            text::clean_line(&r.title).into(),
+            names_value(&r.titles),
+            starts_on.into(),
+            starts_on.and(start_precision.or(Some("day".into()))).into(),
+            ends_on.into(),
+            ends_on.and(end_precision.or(Some("day".into()))).into(),
+            nfc_opt(&r.note),
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    async fn event(&mut self, r: format::Event) -> Result<(), BundleError> {
+        let table = Table::Event;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let slug = self.slug(&r.slug)?;
+        self.claim_unique(table, &slug, &key, existing)?;
+        let starts_at = r
+            .starts_at
+            .as_deref()
+            .map(|t| self.instant("starts_at", t))
+            .transpose()?;
+        let starts_on = match (self.date("starts_on", &r.starts_on)?, starts_at) {
+            (Some(day), _) => day,
+            // The day of an instant is the day where it happened, in its own offset.
+            (None, Some(at)) => at.date_naive(),
+            (None, None) => {
+                return Err(self.error(
+                    "starts_at",
+                    "one of `starts_at` and `starts_on` is required",
+                ));
+            }
+        };
+        let ends_on = r
+            .ends_at
+            .as_deref()
+            .map(|t| self.instant("ends_at", t))
+            .transpose()?
+            .map(|at| at.date_naive());
+        let precision = self
+            .precision("date_precision", &r.date_precision)?
+            .unwrap_or_else(|| "day".into());
+        let organizers = self
+            .links(Table::Organization, &r.organizer_ids, "organizer_ids", true)
+            .await?;
+        let mut participants = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, participant) in r.participants.iter().flatten().enumerate() {
+            let person = self
+                .resolve(
+                    Table::Person,
+                    &participant.person_id,
+                    &format!("participants[{i}].person_id"),
+                )
+                .await?;
+            if seen.insert((person, participant.role.clone())) {
+                participants.push(vec![
+                    Value::from(person),
+                    Value::from(participant.role.clone()),
+                    Value::from(participants.len() as i32),
+                ]);
+            }
+        }
+        let documents = self
+            .links(Table::Document, &r.document_ids, "document_ids", true)
+            .await?;
+        let values = vec![
+            slug.into(),
+            text::clean_line(&r.name).into(),
+            names_value(&r.names),
+            starts_on.into(),
+            starts_at.map(|at| at.with_timezone(&Utc)).into(),
+            precision.into(),
+            r.year_inferred.unwrap_or(false).into(),
+            nfc_opt(&r.date_note),
+            ends_on.into(),
+            nfc_opt(&r.location),
+            r.attendance.into(),
+            nfc_opt(&r.attendance_note),
+            nfc_opt(&r.description),
+        ];
+        let links = vec![
+            (&EVENT_ORGANIZERS, organizers),
+            (&EVENT_PARTICIPANTS, participants),
+            (&EVENT_DOCUMENTS, documents),
+        ];
+        self.push(table, key, existing, values, links).await
+    }
+
+    async fn document(&mut self, r: format::Document) -> Result<(), BundleError> {
+        let table = Table::Document;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let code = text::clean_line(&r.code);
+        let code_key = text::document_code_key(&code);
+        if code_key.is_empty() {
+            return Err(self.error("code", "must have letters or digits"));
+        }
+        self.claim_unique(table, &code_key, &key, existing)?;
+        let issuer = self
+            .resolve_opt(Table::Organization, &r.issuer_id, "issuer_id")
+            .await?;
+        let issued_on = self.date("issued_on", &r.issued_on)?;
+        let values = vec![
+            code.into(),
+            code_key.into(),
+            text::clean_line(&r.title).into(),
+            names_value(&r.titles),
+            r.kind.clone().into(),
+            issuer,
+            nfc_opt(&r.term),
+            issued_on.into(),
+            nfc_opt(&r.summary),
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    async fn media(&mut self, r: format::Media) -> Result<(), BundleError> {
+        let table = Table::Media;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let depicts = self
+            .links(Table::Person, &r.depicts_ids, "depicts_ids", true)
+            .await?;
+        let values = vec![
+            r.url.clone().into(),
+            nfc_opt(&r.caption),
+            nfc_opt(&r.credit),
+            r.width.into(),
+            r.height.into(),
+        ];
+        self.push(table, key, existing, values, vec![(&MEDIA_PEOPLE, depicts)])
+            .await
+    }
+
+    async fn tag(&mut self, r: format::Tag) -> Result<(), BundleError> {
+        let table = Table::Tag;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let slug = self.slug(&r.slug)?;
+        self.claim_unique(table, &slug, &key, existing)?;
+        let values = vec![
+            slug.into(),
+            text::clean_line(&r.name).into(),
+            names_value(&r.names),
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    async fn source(&mut self, source: &Option<format::Source>) -> Result<Value, BundleError> {
+        let Some(source) = source else {
+            return Ok(Option::<i64>::None.into());
+        };
+        let wanted = (text::clean_line(&source.name), source.url.clone());
+        if let Some(id) = self.sources.get(&wanted) {
+            return Ok(Some(*id).into());
+        }
+        let sql = format!(
+            "INSERT INTO source (name, url, version, created_at, updated_at) VALUES ({}, {}, 1, {}, {}) RETURNING id",
+            self.param(1),
+            self.param(2),
+            self.param(3),
+            self.param(4)
+        );
+        let values = [
+            wanted.0.clone().into(),
+            wanted.1.clone().into(),
+            Value::from(self.now),
+            Value::from(self.now),
+        ];
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(self.backend, sql, values))
+            .await?
+            .ok_or_else(|| self.error("source", "the source was not written"))?;
+        let id: i64 = row.try_get("", "id")?;
+        self.sources.insert(wanted, id);
+        Ok(Some(id).into())
+    }
+
+    async fn article(&mut self, r: format::Article) -> Result<(), BundleError> {
+        let table = Table::Article;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let slug = self.slug(&r.slug)?;
+        self.claim_unique(table, &slug, &key, existing)?;
+        let title = text::clean_line(&r.title);
+        if title.is_empty() {
+            return Err(self.error("title", "must not be empty"));
+        }
+        if !matches!(r.status.as_str(), "draft" | "published" | "archived") {
+            return Err(self.error(
+                "status",
+                format!("`{}` is not one of draft, published, archived", r.status),
+            ));
+        }
+        let language_ok = !r.language.is_empty()
+            && r.language.split('-').all(|part| {
+                !part.is_empty()
+                    && part.len() <= 8
+                    && part.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
+        if !language_ok {
+            return Err(self.error(
+                "language",
+                format!("`{}` is not a BCP 47 language tag", r.language),
+            ));
+        }
+        let published_at = self
+            .instant("published_at", &r.published_at)?
+            .with_timezone(&Utc);
+        let source = self.source(&r.source).await?;
+        let translation_of = self
+            .resolve_opt(Table::Article, &r.translation_of, "translation_of")
+            .await?;
+        let people = self
+            .links(Table::Person, &r.person_ids, "person_ids", true)
+            .await?;
+        let organizations = self
+            .links(
+                Table::Organization,
+                &r.organization_ids,
+                "organization_ids",
+                true,
+            )
+            .await?;
+        let events = self
+            .links(Table::Event, &r.event_ids, "event_ids", true)
+            .await?;
+        let documents = self
+            .links(Table::Document, &r.document_ids, "document_ids", true)
+            .await?;
+        let media = self
+            .links(Table::Media, &r.media_ids, "media_ids", true)
+            .await?;
+        let tags = self.links(Table::Tag, &r.tag_ids, "tag_ids", true).await?;
+        let values = vec![
+            slug.into(),
+            title.into(),
+            nfc_opt(&r.summary),
+            nfc(r.body.as_deref().unwrap_or("")).into(),
+            r.language.clone().into(),
+            r.status.clone().into(),
+            published_at.into(),
+            source,
+            r.canonical_url.clone().into(),
+            translation_of,
+        ];
+        let links = vec![
+            (&ARTICLE_PEOPLE, people),
+            (&ARTICLE_ORGANIZATIONS, organizations),
+            (&ARTICLE_EVENTS, events),
+            (&ARTICLE_DOCUMENTS, documents),
+            (&ARTICLE_MEDIA, media),
+            (&ARTICLE_TAGS, tags),
+        ];
+        self.push(table, key, existing, values, links).await
+    }
+
+    async fn award(&mut self, r: format::Award) -> Result<(), BundleError> {
+        let table = Table::Award;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let event = self
+            .resolve_opt(Table::Event, &r.event_id, "event_id")
+            .await?;
+        let awarded_by = self
+            .resolve_opt(Table::Organization, &r.awarded_by_id, "awarded_by_id")
+            .await?;
+        let people = self
+            .links(
+                Table::Person,
+                &r.recipient_person_ids,
+                "recipient_person_ids",
+                false,
+            )
+            .await?;
+        let organizations = self
+            .links(
+                Table::Organization,
+                &r.recipient_organization_ids,
+                "recipient_organization_ids",
+                false,
+            )
+            .await?;
+        let values = vec![
+            text::clean_line(&r.name).into(),
+            names_value(&r.names),
+            event,
+            awarded_by,
+            nfc_opt(&r.reason),
+            nfc_opt(&r.period),
+            r.collective_count.into(),
+            r.individual_count.into(),
+        ];
+        let links = vec![
+            (&AWARD_PEOPLE, people),
+            (&AWARD_ORGANIZATIONS, organizations),
+        ];
+        self.push(table, key, existing, values, links).await
+    }
+
+    async fn statement(&mut self, r: format::Statement) -> Result<(), BundleError> {
+        let table = Table::Statement;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let person = self
+            .resolve(Table::Person, &r.person_id, "person_id")
+            .await?;
+        let event = self
+            .resolve_opt(Table::Event, &r.event_id, "event_id")
+            .await?;
+        let article = self
+            .resolve_opt(Table::Article, &r.article_id, "article_id")
+            .await?;
+        let values = vec![
+            person.into(),
+            event,
+            article,
+            r.kind.clone().into(),
+            nfc(&r.text).into(),
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    async fn commemoration(&mut self, r: format::Commemoration) -> Result<(), BundleError> {
+        let table = Table::Commemoration;
+        let (key, existing) = self.begin(table, &r.id).await?;
+        let base_date = self
+            .date("base_date", &Some(r.base_date.clone()))?
+            .ok_or_else(|| self.error("base_date", "is required"))?;
+        let precision = self
+            .precision("date_precision", &r.date_precision)?
+            .unwrap_or_else(|| "day".into());
+        let organization = self
+            .resolve_opt(Table::Organization, &r.organization_id, "organization_id")
+            .await?;
+        let event = self
+            .resolve_opt(Table::Event, &r.event_id, "event_id")
+            .await?;
+        let values = vec![
+            text::clean_line(&r.name).into(),
+            names_value(&r.names),
+            base_date.into(),
+            precision.into(),
+            nfc_opt(&r.note),
+            base_date.format("%m-%d").to_string().into(),
+            organization,
+            event,
+        ];
+        self.push(table, key, existing, values, vec![]).await
+    }
+
+    /// Writes what is pending and returns the summary.
+    pub async fn finish(mut self) -> Result<Summary, BundleError> {
+        self.flush().await?;
+        Ok(self.summary)
+    }
+
+    /// The summary so far.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+}
+
+/// The join tables a record of `table` owns rows in.
+fn link_specs(table: Table) -> &'static [&'static LinkSpec] {
+    match table {
+        Table::Event => &[&EVENT_ORGANIZERS, &EVENT_PARTICIPANTS, &EVENT_DOCUMENTS],
+        Table::Media => &[&MEDIA_PEOPLE],
+        Table::Article => &[
+            &ARTICLE_PEOPLE,
+            &ARTICLE_ORGANIZATIONS,
+            &ARTICLE_EVENTS,
+            &ARTICLE_DOCUMENTS,
+            &ARTICLE_MEDIA,
+            &ARTICLE_TAGS,
+        ],
+        Table::Award => &[&AWARD_PEOPLE, &AWARD_ORGANIZATIONS],
+        _ => &[],
+    }
+}
+
+/// Imports a whole bundle in one transaction; `progress` is called after every
+/// line with the bytes read so far and the importer's summary.
+pub async fn import(
+    db: &DatabaseConnection,
+    input: impl BufRead,
+    now: DateTime<Utc>,
+    mut progress: impl FnMut(u64, &Summary),
+) -> Result<Summary, BundleError> {
+    let txn = db.begin().await?;
+    let mut importer = Importer::new(&txn, now).await?;
+    let mut bytes = 0u64;
+    let mut number = 0usize;
+    for line in input.lines() {
+        number += 1;
+        let line =
+            line.map_err(|e| BundleError::line(number, "", format!("cannot be read: {e}")))?;
+        bytes += line.len() as u64 + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        importer.line(number, &line).await?;
+        if number.is_multiple_of(1024) {
+            progress(bytes, importer.summary());
+        }
+    }
+    if number == 0 {
+        return Err(BundleError::line(1, "", "the bundle is empty"));
+    }
+    let summary = importer.finish().await?;
+    txn.commit().await?;
+    progress(bytes, &summary);
+    Ok(summary)
+}
