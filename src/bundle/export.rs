@@ -27,7 +27,7 @@ impl Keys {
             .get(table)
             .and_then(|keys| keys.get(&id))
             .cloned()
-            .unwrap_or(Key::Int(id))
+            .unwrap_or_else(|| Key::native(table, id))
     }
 
     fn opt(&self, table: &'static str, id: Option<i64>) -> Option<Key> {
@@ -40,11 +40,11 @@ impl Keys {
     }
 }
 
-fn key_of(external: &Option<String>, id: i64) -> Key {
+fn key_of(table: &str, external: &Option<String>, id: i64) -> Key {
     external
         .as_deref()
         .and_then(Key::from_stored)
-        .unwrap_or(Key::Int(id))
+        .unwrap_or_else(|| Key::native(table, id))
 }
 
 fn names(stored: &Option<String>) -> Option<Names> {
@@ -237,7 +237,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
     pages!(db, person, |rows| {
         for p in rows {
             let record = format::Person {
-                id: key_of(&p.external_id, p.id),
+                id: key_of("person", &p.external_id, p.id),
                 full_name: p.full_name,
                 slug: p.slug,
                 family_name: p.family_name,
@@ -255,7 +255,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
     pages!(db, position, |rows| {
         for p in rows {
             let record = format::Position {
-                id: key_of(&p.external_id, p.id),
+                id: key_of("position", &p.external_id, p.id),
                 person_id: keys.of("person", p.person_id),
                 organization_id: keys.of("organization", p.organization_id),
                 title: p.title,
@@ -274,7 +274,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
     pages!(db, document, |rows| {
         for d in rows {
             let record = format::Document {
-                id: key_of(&d.external_id, d.id),
+                id: key_of("document", &d.external_id, d.id),
                 code: d.code,
                 title: d.title,
                 kind: d.kind,
@@ -306,7 +306,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
             people
                 .sort_by(|a, b| (a.ord, a.person_id, &a.role).cmp(&(b.ord, b.person_id, &b.role)));
             let record = format::Event {
-                id: key_of(&e.external_id, e.id),
+                id: key_of("event", &e.external_id, e.id),
                 name: e.name,
                 slug: e.slug,
                 starts_at: e
@@ -344,7 +344,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
         let depicts = links!(db, media_person, MediaId, person_id, owners);
         for m in rows {
             let record = format::Media {
-                id: key_of(&m.external_id, m.id),
+                id: key_of("media", &m.external_id, m.id),
                 url: m.url,
                 caption: m.caption,
                 credit: m.credit,
@@ -360,7 +360,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
     pages!(db, tag, |rows| {
         for t in rows {
             let record = format::Tag {
-                id: key_of(&t.external_id, t.id),
+                id: key_of("tag", &t.external_id, t.id),
                 slug: t.slug,
                 name: t.name,
                 names: names(&t.names),
@@ -409,7 +409,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
             let tags = links!(db, article_tag, ArticleId, tag_id, owners);
             for a in rows {
                 let record = format::Article {
-                    id: key_of(&a.external_id, a.id),
+                    id: key_of("article", &a.external_id, a.id),
                     title: a.title,
                     slug: a.slug,
                     language: a.language,
@@ -468,7 +468,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
             let mut bodies = organizations.remove(&a.id).unwrap_or_default();
             bodies.sort_unstable();
             let record = format::Award {
-                id: key_of(&a.external_id, a.id),
+                id: key_of("award", &a.external_id, a.id),
                 name: a.name,
                 names: names(&a.names),
                 event_id: keys.opt("event", a.event_id),
@@ -488,7 +488,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
     pages!(db, statement, |rows| {
         for s in rows {
             let record = format::Statement {
-                id: key_of(&s.external_id, s.id),
+                id: key_of("statement", &s.external_id, s.id),
                 person_id: keys.of("person", s.person_id),
                 text: s.text,
                 event_id: keys.opt("event", s.event_id),
@@ -503,7 +503,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
     pages!(db, commemoration, |rows| {
         for c in rows {
             let record = format::Commemoration {
-                id: key_of(&c.external_id, c.id),
+                id: key_of("commemoration", &c.external_id, c.id),
                 name: c.name,
                 base_date: c.base_date.format("%Y-%m-%d").to_string(),
                 names: names(&c.names),
@@ -522,7 +522,7 @@ pub async fn export(db: &DatabaseConnection, out: &mut impl Write) -> Result<u64
 
 fn organization_record(keys: &Keys, o: organization::Model) -> Record {
     Record::Organization(format::Organization {
-        id: key_of(&o.external_id, o.id),
+        id: key_of("organization", &o.external_id, o.id),
         name: o.name,
         slug: o.slug,
         parent_id: keys.opt("organization", o.parent_id),

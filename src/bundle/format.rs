@@ -24,6 +24,25 @@ impl Key {
         }
     }
 
+    /// The key of a row that came with none (made in bantin, not imported):
+    /// `"bantin:person:3"`. Export writes it; import reads it as that very row.
+    pub fn native(table: &str, id: i64) -> Key {
+        Key::Text(format!("bantin:{table}:{id}"))
+    }
+
+    /// The row id of a native key of `table`.
+    pub fn native_id(&self, table: &str) -> Option<i64> {
+        match self {
+            Key::Text(text) => text
+                .strip_prefix("bantin:")?
+                .strip_prefix(table)?
+                .strip_prefix(':')?
+                .parse()
+                .ok(),
+            Key::Int(_) => None,
+        }
+    }
+
     /// Reads the stored form back.
     pub fn from_stored(stored: &str) -> Option<Key> {
         serde_json::from_str(stored).ok()
@@ -400,6 +419,18 @@ mod tests {
         );
         assert!(Record::parse("{nope").is_err());
         assert!(Record::parse(r#"{"type":"planet","id":1}"#).is_err());
+    }
+
+    #[test]
+    fn native_keys_name_their_row() {
+        let key = Key::native("person", 3);
+        assert_eq!(key.native_id("person"), Some(3));
+        assert_eq!(key.native_id("article"), None);
+        assert_eq!(Key::Int(3).native_id("person"), None);
+        assert_eq!(
+            Key::Text("bantin:person:x".into()).native_id("person"),
+            None
+        );
     }
 
     #[test]

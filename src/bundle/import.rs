@@ -4,8 +4,9 @@
 //!
 //! Records are matched by their external key (`id`), so importing the same bundle
 //! twice changes nothing the second time (an unchanged row is not even touched),
-//! and a changed record updates its row and replaces its relations. A key that is
-//! an integer and matches no external key may name an existing row by its id.
+//! and a changed record updates its row and replaces its relations. Rows made in
+//! bantin rather than imported are exported with the key `"bantin:<table>:<id>"`,
+//! which import reads as that row, so an export re-imports onto itself.
 
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
@@ -303,7 +304,7 @@ pub struct Importer<'a, C: ConnectionTrait> {
     now: DateTime<Utc>,
     /// External key → row id, for every table.
     ids: HashMap<Table, HashMap<String, i64>>,
-    /// Rows without an external key, which an integer key may name.
+    /// Rows without an external key, which a native key (`bantin:<table>:<id>`) names.
     unclaimed: HashMap<Table, HashSet<i64>>,
     /// Keys already read in this bundle.
     seen: HashMap<Table, HashSet<String>>,
@@ -426,13 +427,13 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
         if let Some(id) = self.ids.get(&table).and_then(|ids| ids.get(&stored)) {
             return Ok(*id);
         }
-        if let Key::Int(id) = key
+        if let Some(id) = key.native_id(table.name())
             && self
                 .unclaimed
                 .get(&table)
-                .is_some_and(|rows| rows.contains(id))
+                .is_some_and(|rows| rows.contains(&id))
         {
-            return Ok(*id);
+            return Ok(id);
         }
         Err(self.error(
             field,
@@ -547,13 +548,13 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
         if let Some(id) = self.ids.get(&table).and_then(|ids| ids.get(&stored)) {
             return Ok((stored, Some(*id)));
         }
-        if let Key::Int(id) = key {
+        if let Some(id) = key.native_id(table.name()) {
             let claimed = self
                 .unclaimed
                 .get_mut(&table)
-                .is_some_and(|rows| rows.remove(id));
+                .is_some_and(|rows| rows.remove(&id));
             if claimed {
-                // The record names a row by its id: from now on it carries this key.
+                // bantin's own key for a row that had none: from now on the row carries it.
                 let sql = format!(
                     "UPDATE \"{}\" SET external_id = {} WHERE id = {id}",
                     table.name(),
@@ -569,8 +570,8 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
                 self.ids
                     .entry(table)
                     .or_default()
-                    .insert(stored.clone(), *id);
-                return Ok((stored, Some(*id)));
+                    .insert(stored.clone(), id);
+                return Ok((stored, Some(id)));
             }
         }
         Ok((stored, None))

@@ -104,3 +104,48 @@ async fn schema_check_fails_when_the_file_drifts() {
         bantin::graphql::schema::sdl()
     );
 }
+
+#[tokio::test]
+async fn import_reads_standard_input_and_fails_loudly() {
+    use tokio::io::AsyncWriteExt;
+    let dir = std::env::temp_dir().join(format!("bantin_import_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.join("import.db").display());
+    let run = |bundle: String| {
+        let database = database.clone();
+        async move {
+            let mut child = Command::new(BIN)
+                .args(["import", "-"])
+                .env("DATABASE_URL", &database)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(bundle.as_bytes()).await.unwrap();
+            drop(stdin);
+            let output = child.wait_with_output().await.unwrap();
+            (
+                output.status.success(),
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            )
+        }
+    };
+    let header = r#"{"type":"bundle","format":"content-bundle","version":1}"#;
+    let good = format!(
+        "{header}\n{}\n",
+        r#"{"type":"tag","id":1,"slug":"kinh-te","name":"Kinh tế"}"#
+    );
+    let (ok, log) = run(good).await;
+    assert!(ok, "{log}");
+    assert!(log.contains("1 records"), "{log}");
+    let bad = format!(
+        "{header}\n{}\n",
+        r#"{"type":"tag","id":2,"slug":"Not A Slug","name":"X"}"#
+    );
+    let (ok, log) = run(bad).await;
+    assert!(!ok);
+    assert!(log.contains("line 2: slug:"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,6 +21,7 @@ pub enum Backend {
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
+    pub backend: Backend,
     statements: Arc<AtomicU64>,
     client: reqwest::Client,
     cleanup: Cleanup,
@@ -55,6 +56,11 @@ impl TestApp {
     /// Spawns the app on a fresh database with the sample content. `None` when the
     /// backend is PostgreSQL, none is reachable, and it is not required.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, true).await
+    }
+
+    /// Spawns the app on a fresh database, with or without the sample content.
+    pub async fn spawn_with(backend: Backend, sample: bool) -> Option<TestApp> {
         let unique = format!(
             "{}_{}_{}",
             std::process::id(),
@@ -110,9 +116,11 @@ impl TestApp {
             }
         });
         bantin::db::migrate(&db).await.expect("migrate");
-        bantin::domain::sample::load_if_empty(&db)
-            .await
-            .expect("load the sample");
+        if sample {
+            bantin::domain::sample::load_if_empty(&db)
+                .await
+                .expect("load the sample");
+        }
         let limits = Limits::default();
         let state = AppState::new(db.clone(), &limits, Arc::new(now));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -125,6 +133,7 @@ impl TestApp {
         Some(TestApp {
             address,
             db,
+            backend,
             statements,
             client: reqwest::Client::new(),
             cleanup,

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod binary;
+mod bundles;
 mod helpers;
 mod http;
 mod n_plus_one;

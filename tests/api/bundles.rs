@@ -1,0 +1,242 @@
+//! Content bundles: round trip, idempotence, atomicity, normalization, and
+//! references to rows that are already stored.
+
+use bantin::bundle::BundleError;
+use bantin::bundle::import::Summary;
+use serde_json::json;
+
+use crate::helpers::{TestApp, now};
+
+async fn import(app: &TestApp, bundle: &str) -> Result<Summary, BundleError> {
+    bantin::bundle::import::import(&app.db, bundle.as_bytes(), now(), |_, _| {}).await
+}
+
+async fn export(app: &TestApp) -> String {
+    let mut out = Vec::new();
+    bantin::bundle::export::export(&app.db, &mut out)
+        .await
+        .expect("export");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+fn generated(size: &str, seed: u64) -> String {
+    let mut out = Vec::new();
+    bantin::bundle::generate::generate(size, seed, &mut out).expect("generate");
+    String::from_utf8(out).expect("UTF-8")
+}
+
+const HEADER: &str = r#"{"type":"bundle","format":"content-bundle","version":1}"#;
+
+async fn export_import_export_gives_the_same_bytes(app: &TestApp) {
+    let first = export(app).await;
+    assert!(first.lines().count() > 30, "{first}");
+    let empty = TestApp::spawn_with(app.backend, false)
+        .await
+        .expect("a second app");
+    let summary = import(&empty, &first).await.expect("import the export");
+    assert_eq!(summary.inserted, summary.total());
+    let second = export(&empty).await;
+    assert_eq!(first, second);
+    // The export also re-imports onto the database it came from, changing nothing.
+    let again = import(app, &first).await.expect("re-import onto itself");
+    assert_eq!((again.inserted, again.updated), (0, 0));
+    assert_eq!(export(app).await, first);
+    // The sample came through whole: the event, its chairs, and dated titles.
+    let data = empty
+        .data(
+            r#"{ person(slug: "vo-van-thuong") { positions(at: "2017-08-02") { title } }
+                 events(first: 1, after: null) { nodes { yearInferred } }
+                 anniversaries(on: "2023-06-01") { years } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["person"]["positions"].as_array().unwrap().len(), 4);
+    assert_eq!(data["anniversaries"][0]["years"], 370);
+    empty.finish().await;
+}
+
+async fn importing_twice_changes_nothing(app: &TestApp) {
+    let bundle = generated("tiny", 3);
+    let sample = app
+        .data(
+            "{ people { totalCount } organizations { totalCount } }",
+            json!({}),
+        )
+        .await;
+    let first = import(app, &bundle).await.expect("first import");
+    assert_eq!(first.total(), 2920);
+    assert_eq!(
+        first.inserted, 2920,
+        "the bundle's integer keys must not land on the sample's rows"
+    );
+    let all = app
+        .data(
+            "{ people { totalCount } organizations { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        all["people"]["totalCount"].as_u64(),
+        sample["people"]["totalCount"].as_u64().map(|n| n + 200)
+    );
+    assert_eq!(
+        all["organizations"]["totalCount"].as_u64(),
+        sample["organizations"]["totalCount"]
+            .as_u64()
+            .map(|n| n + 20)
+    );
+    let before = export(app).await;
+    let versions = "{ articles(first: 100) { totalCount nodes { version updatedAt } } }";
+    let state = app.data(versions, json!({})).await;
+    let second = import(app, &bundle).await.expect("second import");
+    assert_eq!(
+        (second.inserted, second.updated, second.unchanged),
+        (0, 0, 2920)
+    );
+    assert_eq!(export(app).await, before);
+    assert_eq!(app.data(versions, json!({})).await, state);
+}
+
+async fn a_changed_record_updates_its_row_and_replaces_relations(app: &TestApp) {
+    let bundle = [
+        HEADER,
+        r#"{"type":"person","id":"p1","full_name":"Nguyễn Văn An","slug":"nguyen-van-an"}"#,
+        r#"{"type":"person","id":"p2","full_name":"Trần Thị Bình","slug":"tran-thi-binh"}"#,
+        r#"{"type":"article","id":"a1","title":"Bài một","slug":"bai-mot","language":"vi","status":"published","published_at":"2024-01-01T08:00:00+07:00","person_ids":["p1","p2"]}"#,
+    ]
+    .join("\n");
+    import(app, &bundle).await.expect("import");
+    let changed = bundle
+        .replace(r#""title":"Bài một""#, r#""title":"Bài một (sửa)""#)
+        .replace(r#"["p1","p2"]"#, r#"["p2"]"#);
+    let summary = import(app, &changed).await.expect("import the change");
+    assert_eq!((summary.updated, summary.unchanged), (1, 2));
+    let data = app
+        .data(
+            r#"{ article(slug: "bai-mot") { title version people { name } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["article"],
+        json!({ "title": "Bài một (sửa)", "version": 2, "people": [{ "name": "Trần Thị Bình" }] })
+    );
+}
+
+async fn a_bad_line_names_itself_and_writes_nothing(app: &TestApp) {
+    let good_person =
+        r#"{"type":"person","id":"x1","full_name":"Lê Văn Cường","slug":"le-van-cuong"}"#;
+    let cases: Vec<(String, usize, &str)> = vec![
+        ("{not json".into(), 3, ""),
+        (r#"{"type":"person","id":"x2","slug":"a"}"#.into(), 3, ""),
+        (r#"{"type":"person","id":"x2","full_name":7,"slug":"a"}"#.into(), 3, "full_name"),
+        (r#"{"type":"person","id":"x2","full_name":"A","slug":"a","nickname":"b"}"#.into(), 3, ""),
+        (r#"{"type":"planet","id":1}"#.into(), 3, "type"),
+        (r#"{"type":"position","id":"q","person_id":"nobody","organization_id":1,"title":"T"}"#.into(), 3, "person_id"),
+        (r#"{"type":"person","id":"x2","full_name":"A","slug":"a","birth_date":"2024-02-30"}"#.into(), 3, "birth_date"),
+        (r#"{"type":"person","id":"x2","full_name":"A","slug":"le-van-cuong"}"#.into(), 3, "slug"),
+        (r#"{"type":"person","id":"x2","full_name":"A","slug":"vo-van-thuong"}"#.into(), 3, "slug"),
+        (r#"{"type":"person","id":"x1","full_name":"A","slug":"b"}"#.into(), 3, "id"),
+        (r#"{"type":"article","id":"a","title":"T","slug":"t","language":"vi","status":"published","published_at":"yesterday"}"#.into(), 3, "published_at"),
+        (r#"{"type":"event","id":"e","name":"E","slug":"e","participants":[{"person_id":"x1","role":5}]}"#.into(), 3, "participants[0].role"),
+    ];
+    let before = export(app).await;
+    for (bad, line, field) in cases {
+        // The bad line comes after a good one, which must not be written either.
+        let bundle = [HEADER, good_person, &bad].join("\n");
+        let error = import(app, &bundle).await.expect_err(&bad);
+        match &error {
+            BundleError::Line {
+                line: at,
+                field: got,
+                problem,
+            } => {
+                assert_eq!(*at, line, "{bad}: {error}");
+                if !field.is_empty() {
+                    assert_eq!(got, field, "{bad}: {error}");
+                }
+                assert!(!problem.is_empty());
+            }
+            other => panic!("{bad}: not a line error: {other}"),
+        }
+        assert!(
+            error.to_string().starts_with(&format!("line {line}: ")),
+            "{error}"
+        );
+        assert_eq!(export(app).await, before, "{bad} left something behind");
+    }
+    let not_first = import(app, good_person).await.expect_err("no header");
+    assert!(not_first.to_string().starts_with("line 1: "), "{not_first}");
+}
+
+async fn decomposed_text_is_stored_composed(app: &TestApp) {
+    use unicode_normalization::UnicodeNormalization;
+    let name: String = "Đặng Thị Thuỳ Dương".nfd().collect();
+    assert_ne!(name, "Đặng Thị Thuỳ Dương");
+    let line =
+        json!({ "type": "person", "id": 900, "full_name": name, "slug": "dang-thi-thuy-duong" })
+            .to_string();
+    import(app, &[HEADER, &line].join("\n"))
+        .await
+        .expect("import");
+    let data = app
+        .data(
+            r#"{ person(slug: "dang-thi-thuy-duong") { name } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["person"]["name"].as_str().unwrap().as_bytes(),
+        "Đặng Thị Thuỳ Dương".as_bytes()
+    );
+}
+
+async fn a_bundle_may_reference_rows_already_stored_by_id(app: &TestApp) {
+    let data = app
+        .data(r#"{ person(slug: "ha-kim-ngoc") { id } }"#, json!({}))
+        .await;
+    let global = data["person"]["id"].as_str().unwrap();
+    let (_, id) = bantin::graphql::ids::decode(global).expect("an ID");
+    let org = app
+        .data(
+            r#"{ organization(slug: "bo-ngoai-giao") { id } }"#,
+            json!({}),
+        )
+        .await;
+    let (_, org) =
+        bantin::graphql::ids::decode(org["organization"]["id"].as_str().unwrap()).expect("an ID");
+    // Rows made in bantin (here, the sample) are keyed `bantin:<table>:<id>` in bundles.
+    let line =
+        json!({ "type": "position", "id": "new-1", "person_id": format!("bantin:person:{id}"),
+                       "organization_id": format!("bantin:organization:{org}"),
+                       "title": "Đại sứ", "start_date": "2020-01-01" })
+        .to_string();
+    import(app, &[HEADER, &line].join("\n"))
+        .await
+        .expect("import");
+    let data = app
+        .data(
+            r#"{ person(slug: "ha-kim-ngoc") { positions { title } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        data["person"]["positions"],
+        json!([{ "title": "Đại sứ" }, { "title": "Thứ trưởng Bộ Ngoại giao" }])
+    );
+    // A plain integer is an external key, not a row id: nothing was imported under 1.
+    let line = json!({ "type": "position", "id": "new-2", "person_id": 1, "organization_id": 1, "title": "X" }).to_string();
+    let error = import(app, &[HEADER, &line].join("\n"))
+        .await
+        .expect_err("no person 1 was imported");
+    assert!(error.to_string().contains("person_id"), "{error}");
+}
+
+crate::on_both!(
+    export_import_export_gives_the_same_bytes,
+    importing_twice_changes_nothing,
+    a_changed_record_updates_its_row_and_replaces_relations,
+    a_bad_line_names_itself_and_writes_nothing,
+    decomposed_text_is_stored_composed,
+    a_bundle_may_reference_rows_already_stored_by_id,
+);
