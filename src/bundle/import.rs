@@ -654,47 +654,14 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
             DatabaseBackend::Postgres => "IS DISTINCT FROM",
             _ => "IS NOT",
         };
-        let name = table.name();
         let mut owners_to_clear = Vec::new();
-        for chunk in pending.rows.chunks((MAX_VALUES / width).max(1)) {
-            let mut sql =
-                format!("INSERT INTO \"{name}\" (external_id, version, created_at, updated_at");
-            for column in columns {
-                sql.push_str(&format!(", \"{column}\""));
-            }
-            sql.push_str(") VALUES ");
-            let mut values = Vec::with_capacity(chunk.len() * width);
-            for (i, row) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for j in 0..width {
-                    if j > 0 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&self.param(values.len() + j + 1));
-                }
-                sql.push(')');
-                values.push(Value::from(row.key.clone()));
-                values.push(Value::from(1i32));
-                values.push(Value::from(self.now));
-                values.push(Value::from(self.now));
-                values.extend(row.values.iter().cloned());
-            }
-            sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
-            for column in columns {
-                sql.push_str(&format!("\"{column}\" = excluded.\"{column}\", "));
-            }
-            sql.push_str(&format!(
-                "version = \"{name}\".version + 1, updated_at = excluded.updated_at WHERE "
-            ));
-            let changed: Vec<String> = columns
-                .iter()
-                .map(|c| format!("\"{name}\".\"{c}\" {distinct} excluded.\"{c}\""))
-                .collect();
-            sql.push_str(&changed.join(" OR "));
-            sql.push_str(" RETURNING id, external_id");
+        let chunk_rows = if self.backend == DatabaseBackend::Postgres {
+            BATCH_ROWS
+        } else {
+            (MAX_VALUES / width).max(1)
+        };
+        for chunk in pending.rows.chunks(chunk_rows) {
+            let (sql, values) = self.upsert_statement(table, chunk, distinct);
             let rows = self
                 .db
                 .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
@@ -764,18 +731,119 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
         Ok(())
     }
 
+    /// The upsert of some rows of `table`: on PostgreSQL one JSON parameter read by
+    /// `jsonb_populate_recordset` (one short statement, planned once, whatever the
+    /// batch size); on SQLite a multi-row `VALUES` list.
+    fn upsert_statement(
+        &self,
+        table: Table,
+        chunk: &[PendingRow],
+        distinct: &str,
+    ) -> (String, Vec<Value>) {
+        let name = table.name();
+        let columns = table.columns();
+        let mut all = vec!["external_id", "version", "created_at", "updated_at"];
+        all.extend_from_slice(columns);
+        let list: Vec<String> = all.iter().map(|c| format!("\"{c}\"")).collect();
+        let list = list.join(", ");
+        let mut sql = format!("INSERT INTO \"{name}\" ({list}) ");
+        let mut values = Vec::new();
+        if self.backend == DatabaseBackend::Postgres {
+            let records: Vec<serde_json::Value> = chunk
+                .iter()
+                .map(|row| {
+                    let mut record = serde_json::Map::new();
+                    record.insert("external_id".into(), row.key.clone().into());
+                    record.insert("version".into(), 1.into());
+                    let now = serde_json::Value::from(self.now.to_rfc3339());
+                    record.insert("created_at".into(), now.clone());
+                    record.insert("updated_at".into(), now);
+                    for (column, value) in columns.iter().zip(&row.values) {
+                        record.insert((*column).into(), json_of(value));
+                    }
+                    serde_json::Value::Object(record)
+                })
+                .collect();
+            sql.push_str(&format!(
+                "SELECT {list} FROM jsonb_populate_recordset(NULL::\"{name}\", $1)"
+            ));
+            values.push(Value::Json(Some(Box::new(serde_json::Value::Array(
+                records,
+            )))));
+        } else {
+            sql.push_str("VALUES ");
+            let width = all.len();
+            for (i, row) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('(');
+                for j in 0..width {
+                    if j > 0 {
+                        sql.push(',');
+                    }
+                    sql.push_str(&self.param(values.len() + j + 1));
+                }
+                sql.push(')');
+                values.push(Value::from(row.key.clone()));
+                values.push(Value::from(1i32));
+                values.push(Value::from(self.now));
+                values.push(Value::from(self.now));
+                values.extend(row.values.iter().cloned());
+            }
+        }
+        sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
+        for column in columns {
+            sql.push_str(&format!("\"{column}\" = excluded.\"{column}\", "));
+        }
+        sql.push_str(&format!(
+            "version = \"{name}\".version + 1, updated_at = excluded.updated_at WHERE "
+        ));
+        let changed: Vec<String> = columns
+            .iter()
+            .map(|c| format!("\"{name}\".\"{c}\" {distinct} excluded.\"{c}\""))
+            .collect();
+        sql.push_str(&changed.join(" OR "));
+        sql.push_str(" RETURNING id, external_id");
+        (sql, values)
+    }
+
     async fn insert_links(
         &self,
         spec: &LinkSpec,
         rows: Vec<Vec<Value>>,
     ) -> Result<(), BundleError> {
-        let width = spec.columns.len() + 1;
-        for chunk in rows.chunks((MAX_VALUES / width).max(1)) {
-            let mut sql = format!("INSERT INTO \"{}\" (\"{}\"", spec.table, spec.owner);
-            for column in spec.columns {
-                sql.push_str(&format!(", \"{column}\""));
+        let mut columns = vec![spec.owner];
+        columns.extend_from_slice(spec.columns);
+        let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let list = list.join(", ");
+        if self.backend == DatabaseBackend::Postgres {
+            for chunk in rows.chunks(10 * BATCH_ROWS) {
+                let records: Vec<serde_json::Value> = chunk
+                    .iter()
+                    .map(|row| {
+                        let record: serde_json::Map<String, serde_json::Value> = columns
+                            .iter()
+                            .zip(row)
+                            .map(|(c, v)| ((*c).to_owned(), json_of(v)))
+                            .collect();
+                        serde_json::Value::Object(record)
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO \"{table}\" ({list}) SELECT {list} FROM jsonb_populate_recordset(NULL::\"{table}\", $1)",
+                    table = spec.table
+                );
+                let value = Value::Json(Some(Box::new(serde_json::Value::Array(records))));
+                self.db
+                    .execute_raw(Statement::from_sql_and_values(self.backend, sql, [value]))
+                    .await?;
             }
-            sql.push_str(") VALUES ");
+            return Ok(());
+        }
+        let width = columns.len();
+        for chunk in rows.chunks((MAX_VALUES / width).max(1)) {
+            let mut sql = format!("INSERT INTO \"{}\" ({list}) VALUES ", spec.table);
             let mut values = Vec::with_capacity(chunk.len() * width);
             for (i, row) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -1267,6 +1335,22 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
     }
 }
 
+/// A column value as JSON, for `jsonb_populate_recordset`.
+fn json_of(value: &Value) -> serde_json::Value {
+    use serde_json::Value as Json;
+    match value {
+        Value::Bool(v) => v.map_or(Json::Null, Json::from),
+        Value::Int(v) => v.map_or(Json::Null, Json::from),
+        Value::BigInt(v) => v.map_or(Json::Null, Json::from),
+        Value::String(v) => v.as_deref().map_or(Json::Null, Json::from),
+        Value::ChronoDate(v) => {
+            v.map_or(Json::Null, |d| Json::from(d.format("%Y-%m-%d").to_string()))
+        }
+        Value::ChronoDateTimeUtc(v) => v.map_or(Json::Null, |at| Json::from(at.to_rfc3339())),
+        _ => Json::Null,
+    }
+}
+
 /// The join tables a record of `table` owns rows in.
 fn link_specs(table: Table) -> &'static [&'static LinkSpec] {
     match table {
@@ -1294,6 +1378,11 @@ pub async fn import(
     mut progress: impl FnMut(u64, &Summary),
 ) -> Result<Summary, BundleError> {
     let txn = db.begin().await?;
+    if txn.get_database_backend() == DatabaseBackend::Sqlite {
+        // A bulk write touches far more pages than the default 2 MB cache holds;
+        // each spill rewrites pages into the WAL. 48 MB keeps the working set.
+        txn.execute_unprepared("PRAGMA cache_size = -49152").await?;
+    }
     let mut importer = Importer::new(&txn, now).await?;
     let mut bytes = 0u64;
     let mut number = 0usize;
