@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# The benchmark suite: bantin (PostgreSQL and SQLite), PostGraphile and a
+# hand-written axum + sqlx "physical limit" over the same PostgreSQL data, in one
+# run, repeated. Installs what it needs (wrk, PostgreSQL, PostGraphile from npm),
+# builds bantin and the baseline, generates and imports the medium corpus once.
+#
+#   bench/run.sh                         # everything, 2 rounds
+#   ROUNDS=3 DURATION=20 bench/run.sh    # knobs: ROUNDS WARMUP DURATION CONCS SIZE
+#   bench/run.sh bantin-pg baseline      # only some servers
+#
+# Prints a table (requests/s, p50, p99, errors, RSS, SQL statements a request) with
+# the ratios bantin / PostGraphile and bantin / baseline; keeps everything it measured
+# in target/bench/results/<time>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+ROUNDS=${ROUNDS:-2}; WARMUP=${WARMUP:-5}; DURATION=${DURATION:-15}; CONCS=${CONCS:-"16 64"}
+SIZE=${SIZE:-medium}; SEED=${SEED:-42}
+PG_ADMIN=${BANTIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+DB=bantin_bench
+DSN="$PG_ADMIN/$DB"
+WORK=target/bench
+OUT=$WORK/results/$(date -u +%Y%m%dT%H%M%SZ)
+SERVERS=${*:-"bantin-pg postgraphile baseline bantin-sqlite"}
+mkdir -p "$OUT" "$WORK/bodies"
+
+need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
+need wrk wrk
+need psql postgresql
+need node nodejs
+need npm npm
+version=$(ls /etc/postgresql | sort -V | tail -n 1)
+pg_lsclusters --no-header | grep -q "^$version *main .*online" || pg_ctlcluster --skip-systemctl-redirect "$version" main start
+PGLOG=$(pg_lsclusters --no-header | awk '$2=="main"{print $7; exit}')
+
+echo "--- building bantin and the baseline"
+cargo build --release --quiet
+(cd bench/baseline && CARGO_TARGET_DIR="$ROOT/target/bench-baseline" cargo build --release --quiet)
+if [ ! -x "$WORK/postgraphile/node_modules/.bin/postgraphile" ]; then
+    echo "--- installing PostGraphile"
+    mkdir -p "$WORK/postgraphile"
+    cp bench/postgraphile/package.json bench/postgraphile/package-lock.json "$WORK/postgraphile/"
+    (cd "$WORK/postgraphile" && npm ci --silent --no-audit --no-fund)
+fi
+BIN=target/release/bantin
+
+CORPUS="$WORK/corpus-$SIZE-$SEED.jsonl"
+[ -s "$CORPUS" ] || "$BIN" generate --size "$SIZE" --seed "$SEED" --out "$CORPUS"
+expected=$(($(wc -l < "$CORPUS") - 1))
+stored=$(psql "$DSN" -XAtc "SELECT (SELECT count(*) FROM article) + (SELECT count(*) FROM person) + (SELECT count(*) FROM organization) + (SELECT count(*) FROM position) + (SELECT count(*) FROM event)" 2>/dev/null || echo 0)
+if [ "$stored" != "$expected" ]; then
+    echo "--- importing $CORPUS into PostgreSQL ($DB)"
+    psql "$PG_ADMIN/postgres" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
+    DATABASE_URL="$DSN" RUST_LOG=warn "$BIN" import "$CORPUS"
+    psql "$DSN" -qc "ANALYZE"
+fi
+SQLITE="$WORK/bench.db"
+if [ ! -s "$SQLITE" ]; then
+    echo "--- importing $CORPUS into SQLite"
+    DATABASE_URL="sqlite://$SQLITE?mode=rwc" RUST_LOG=warn "$BIN" import "$CORPUS"
+fi
+
+echo "--- request bodies"
+psql "$DSN" -XAtc "SELECT slug FROM article WHERE status='published' ORDER BY md5(id::text) LIMIT 1000" > "$WORK/article-slugs.txt"
+psql "$DSN" -XAtc "SELECT slug FROM person ORDER BY md5(id::text) LIMIT 1000" > "$WORK/person-slugs.txt"
+# The cursor after row 19,980: the 1,000th page of 20 (cursor format: see src/graphql/connection.rs).
+deep=$(psql "$DSN" -XAtc "SELECT id || ' ' || (extract(epoch FROM published_at) * 1000000)::bigint FROM article WHERE status='published' AND published_at <= now() AND deleted_at IS NULL ORDER BY published_at DESC, id DESC OFFSET 19979 LIMIT 1")
+python3 - "$WORK/bodies" "$deep" <<'PY'
+import base64, json, sys
+out, deep = sys.argv[1], sys.argv[2].split()
+cursor = base64.urlsafe_b64encode(f"published_at_desc|{deep[0]}|t{deep[1]}".encode()).decode().rstrip("=")
+def body(server, q, op, variables=None):
+    b = {"query": open(f"bench/queries/{server}/{q}.graphql").read(), "operationName": op}
+    if variables is not None:
+        b["variables"] = variables
+    return json.dumps(b)
+for server in ("bantin", "postgraphile", "baseline"):
+    open(f"{out}/{server}-q1.json", "w").write(body(server, "q1", "FrontPage"))
+    open(f"{out}/{server}-q2.json", "w").write(body(server, "q2", "ArticlePage", {"slug": "__SLUG__"}))
+open(f"{out}/bantin-q3.json", "w").write(body("bantin", "q3", "PersonPage", {"slug": "__SLUG__"}))
+open(f"{out}/bantin-q4first.json", "w").write(body("bantin", "q4", "DeepPage", {"after": None}))
+open(f"{out}/bantin-q4deep.json", "w").write(body("bantin", "q4", "DeepPage", {"after": cursor}))
+PY
+
+PID=""
+cleanup() { [ -n "$PID" ] && kill "$PID" 2> /dev/null && wait "$PID" 2> /dev/null; true; }
+trap cleanup EXIT INT TERM
+
+start() {  # server -> sets PID, URL, KIND
+    case "$1" in
+        bantin-pg) URL=http://127.0.0.1:5400/graphql; KIND=bantin
+            DATABASE_URL="$DSN" BANTIN_LISTEN=127.0.0.1:5400 RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
+        bantin-sqlite) URL=http://127.0.0.1:5401/graphql; KIND=bantin
+            DATABASE_URL="sqlite://$SQLITE" BANTIN_LISTEN=127.0.0.1:5401 RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
+        postgraphile) URL=http://127.0.0.1:5200/graphql; KIND=postgraphile
+            DATABASE_URL="$DSN" PORT=5200 bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
+        baseline) URL=http://127.0.0.1:5100/graphql; KIND=baseline
+            DATABASE_URL="$DSN" BIND=127.0.0.1:5100 POOL=16 target/bench-baseline/release/bench-baseline > "$OUT/$1.log" 2>&1 & ;;
+    esac
+    PID=$!
+    for _ in $(seq 1 240); do
+        code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$WORK/bodies/$KIND-q1.json" "$URL" || true)
+        [ "$code" = 200 ] && return 0
+        sleep 0.5
+    done
+    echo "$1 did not come up" >&2; exit 1
+}
+
+sql_count() {  # url body -> statements PostgreSQL received for one request
+    local one="$OUT/.one.json"
+    sed "s/__SLUG__/$(head -1 "$3")/" "$2" > "$one"
+    curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$one" "$1"
+    runuser -u postgres -- psql -Xq -c "ALTER SYSTEM SET log_statement = 'all'" -c "SELECT pg_reload_conf()" > /dev/null
+    sleep 1; local off; off=$(stat -c %s "$PGLOG")
+    curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$one" "$1"
+    sleep 1
+    runuser -u postgres -- psql -Xq -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" > /dev/null
+    tail -c +"$((off + 1))" "$PGLOG" | grep -cE "@$DB LOG:  (statement|execute [^:]*):" || true
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+    for server in $SERVERS; do
+        start "$server"
+        echo "== round $round: $server"
+        workloads="q1 q2"; [ "$KIND" = bantin ] && workloads="q1 q2 q3 q4first q4deep"
+        for q in $workloads; do
+            body="$WORK/bodies/$KIND-$q.json"; slugs=()
+            case $q in q2) slugs=("$WORK/article-slugs.txt");; q3) slugs=("$WORK/person-slugs.txt");; esac
+            statements=-
+            if [ "$server" != bantin-sqlite ]; then statements=$(sql_count "$URL" "$body" "${slugs[0]:-/dev/null}"); fi
+            wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > /dev/null 2>&1
+            for c in $CONCS; do
+                wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > "$OUT/wrk-$server-$q-c$c-r$round.txt" 2>&1
+                rss=$(ps -o rss= -p "$PID" | tr -d ' ')
+                result=$(grep '^RESULT ' "$OUT/wrk-$server-$q-c$c-r$round.txt" | sed 's/^RESULT //')
+                line=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(round=int(sys.argv[2]), server=sys.argv[3], query=sys.argv[4], conc=int(sys.argv[5]), statements=sys.argv[6], rss_mb=round(int(sys.argv[7])/1024,1)); print(json.dumps(r))' \
+                    "$result" "$round" "$server" "$q" "$c" "$statements" "$rss")
+                echo "$line" >> "$OUT/results.jsonl"
+                echo "   $q c=$c: $(echo "$line" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(f"{r[\"rps\"]:.0f} req/s, p50 {r[\"p50_ms\"]:.1f} ms, p99 {r[\"p99_ms\"]:.1f} ms, errors {r[\"http_errors\"]+r[\"gql_errors\"]+r[\"socket_errors\"]}, RSS {r[\"rss_mb\"]} MB, SQL {r[\"statements\"]}")')"
+            done
+        done
+        cleanup; PID=""; sleep 1
+    done
+done
+{ echo "host: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"; psql "$DSN" -XAtc "select version()"; } > "$OUT/env.txt"
+python3 bench/summarize.py "$OUT/results.jsonl" | tee "$OUT/summary.md"
