@@ -1404,6 +1404,13 @@ pub async fn import(
     }
     let summary = importer.finish().await?;
     txn.commit().await?;
+    // Fresh statistics, so the planner knows the new rows (a bulk load can turn a
+    // table of ten rows into one of a million).
+    let analyze = match db.get_database_backend() {
+        DatabaseBackend::Postgres => "ANALYZE",
+        _ => "PRAGMA optimize",
+    };
+    db.execute_unprepared(analyze).await?;
     progress(bytes, &summary);
     Ok(summary)
 }

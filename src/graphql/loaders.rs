@@ -208,7 +208,8 @@ impl<T> fmt::Debug for Key<T> {
     }
 }
 
-/// A row by id.
+/// A row by id. Loaded rows are shared (`Arc`), so handing one to every field
+/// that asked for it copies a pointer, not the row.
 pub struct ById<E>(PhantomData<E>);
 
 /// The rows of a has-many relation.
@@ -222,13 +223,13 @@ where
     E: Content + Sync,
     E::Model: Sync,
 {
-    type Value = E::Model;
+    type Value = Arc<E::Model>;
     type Error = Arc<AppError>;
 
     async fn load(
         &self,
         keys: &[Key<ById<E>>],
-    ) -> Result<HashMap<Key<ById<E>>, E::Model>, Self::Error> {
+    ) -> Result<HashMap<Key<ById<E>>, Arc<E::Model>>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let rows = E::find()
             .filter(E::id_column().is_in(ids))
@@ -238,7 +239,7 @@ where
             .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
-            .map(|row| (Key::new(E::id_of(&row)), row))
+            .map(|row| (Key::new(E::id_of(&row)), Arc::new(row)))
             .collect())
     }
 }
@@ -261,7 +262,7 @@ where
     F: HasMany,
     <F::Entity as EntityTrait>::Model: Sync,
 {
-    type Value = Vec<<F::Entity as EntityTrait>::Model>;
+    type Value = Vec<Arc<<F::Entity as EntityTrait>::Model>>;
     type Error = Arc<AppError>;
 
     async fn load(
@@ -282,7 +283,7 @@ where
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
         for row in rows {
             if let Some(owner) = F::owner_of(&row) {
-                map.entry(Key::new(owner)).or_default().push(row);
+                map.entry(Key::new(owner)).or_default().push(Arc::new(row));
             }
         }
         Ok(map)
@@ -313,8 +314,8 @@ where
     <L::Target as EntityTrait>::Model: Sync,
 {
     type Value = Vec<(
-        <L::Join as EntityTrait>::Model,
-        <L::Target as EntityTrait>::Model,
+        Arc<<L::Join as EntityTrait>::Model>,
+        Arc<<L::Target as EntityTrait>::Model>,
     )>;
     type Error = Arc<AppError>;
 
@@ -337,7 +338,7 @@ where
             if let Some(target) = target {
                 map.entry(Key::new(L::owner_of(&join)))
                     .or_default()
-                    .push((join, target));
+                    .push((Arc::new(join), Arc::new(target)));
             }
         }
         Ok(map)
@@ -512,7 +513,7 @@ impl Link for OrganizationsOfAward {
 
 /// Loads one row by id through the request's loader; `None` when it is missing
 /// or not visible.
-pub async fn by_id<E>(ctx: &Context<'_>, id: i64) -> AppResult<Option<E::Model>>
+pub async fn by_id<E>(ctx: &Context<'_>, id: i64) -> AppResult<Option<Arc<E::Model>>>
 where
     E: Content + Sync,
     E::Model: Sync,
@@ -522,7 +523,7 @@ where
 }
 
 /// Loads an optional reference.
-pub async fn by_opt_id<E>(ctx: &Context<'_>, id: Option<i64>) -> AppResult<Option<E::Model>>
+pub async fn by_opt_id<E>(ctx: &Context<'_>, id: Option<i64>) -> AppResult<Option<Arc<E::Model>>>
 where
     E: Content + Sync,
     E::Model: Sync,
@@ -537,7 +538,7 @@ where
 pub async fn children<F>(
     ctx: &Context<'_>,
     owner: i64,
-) -> AppResult<Vec<<F::Entity as EntityTrait>::Model>>
+) -> AppResult<Vec<Arc<<F::Entity as EntityTrait>::Model>>>
 where
     F: HasMany,
     <F::Entity as EntityTrait>::Model: Sync,
@@ -556,8 +557,8 @@ pub async fn linked<L>(
     owner: i64,
 ) -> AppResult<
     Vec<(
-        <L::Join as EntityTrait>::Model,
-        <L::Target as EntityTrait>::Model,
+        Arc<<L::Join as EntityTrait>::Model>,
+        Arc<<L::Target as EntityTrait>::Model>,
     )>,
 >
 where
@@ -576,7 +577,7 @@ where
 pub async fn targets<L>(
     ctx: &Context<'_>,
     owner: i64,
-) -> AppResult<Vec<<L::Target as EntityTrait>::Model>>
+) -> AppResult<Vec<Arc<<L::Target as EntityTrait>::Model>>>
 where
     L: Link,
     <L::Join as EntityTrait>::Model: Sync,

@@ -1,5 +1,7 @@
 //! The root `Query`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 use chrono::{Datelike, Days, NaiveDate};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
@@ -53,7 +55,7 @@ async fn find_one<E>(
     ctx: &Context<'_>,
     lookup: Lookup,
     key_column: E::Column,
-) -> AppResult<Option<E::Model>>
+) -> AppResult<Option<Arc<E::Model>>>
 where
     E: Content + Sync,
     E::Model: Sync,
@@ -67,7 +69,8 @@ where
                 .filter(key_column.eq(key))
                 .filter(E::visible(&inner.visibility))
                 .one(&inner.db)
-                .await?)
+                .await?
+                .map(Arc::new))
         }
     }
 }
@@ -79,7 +82,7 @@ async fn list<E, N>(
     order: &'static str,
     keyset: Keyset<E::Column, E::Column>,
     cursor_of: impl Fn(&E::Model) -> Cursor,
-    node: impl Fn(E::Model) -> N,
+    node: impl Fn(Arc<E::Model>) -> N,
 ) -> AppResult<Conn<N>>
 where
     E: Content + Sync,
@@ -99,8 +102,14 @@ where
                 .into_query(),
         ),
     );
-    let rows = keyset.apply(base, &page)?.all(&inner.db).await?;
-    Ok(connection(rows, &page, total, cursor_of, node))
+    let rows: Vec<Arc<E::Model>> = keyset
+        .apply(base, &page)?
+        .all(&inner.db)
+        .await?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    Ok(connection(rows, &page, total, |row| cursor_of(row), node))
 }
 
 async fn node_of(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
@@ -449,7 +458,7 @@ impl QueryRoot {
             };
             if let Some((years, date)) = hit {
                 out.push(Anniversary {
-                    commemoration: Commemoration(row),
+                    commemoration: Commemoration(Arc::new(row)),
                     years,
                     date,
                 });

@@ -27,7 +27,7 @@ use crate::graphql::types::scalars::DateTime;
 use crate::graphql::types::{Document, Event, Media, Organization, Person, Tag};
 
 /// An article: the unit of published content.
-pub struct Article(pub article::Model);
+pub struct Article(pub Arc<article::Model>);
 
 /// Where an article was first published.
 #[derive(SimpleObject)]
@@ -142,8 +142,8 @@ impl Article {
         Ok(loaders::by_opt_id::<source::Entity>(ctx, self.0.source_id)
             .await?
             .map(|s| Source {
-                name: s.name,
-                url: s.url,
+                name: s.name.clone(),
+                url: s.url.clone(),
                 organization_id: s.organization_id,
             }))
     }
@@ -374,7 +374,7 @@ pub async fn list(
         &page,
         total,
         |row| order.cursor(row),
-        Article,
+        |row| Article(Arc::new(row)),
     ))
 }
 
@@ -598,6 +598,6 @@ pub async fn of_owner(
         &page,
         total,
         |row| order.cursor(row),
-        Article,
+        |row| Article(Arc::new(row)),
     ))
 }

@@ -1,5 +1,7 @@
 //! `Award`, `Statement` and `Commemoration`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::Datelike;
 
@@ -12,7 +14,7 @@ use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localiz
 use crate::graphql::types::{Article, Event, Organization, Person};
 
 /// An award given at an event by an organization.
-pub struct Award(pub award::Model);
+pub struct Award(pub Arc<award::Model>);
 
 #[Object]
 impl Award {
@@ -71,7 +73,7 @@ impl Award {
 }
 
 /// Words a person said, at an event or in an article.
-pub struct Statement(pub statement::Model);
+pub struct Statement(pub Arc<statement::Model>);
 
 #[Object]
 impl Statement {
@@ -110,7 +112,7 @@ impl Statement {
 }
 
 /// A date whose anniversaries are commemorated.
-pub struct Commemoration(pub commemoration::Model);
+pub struct Commemoration(pub Arc<commemoration::Model>);
 
 /// One anniversary of a commemorated date.
 #[derive(SimpleObject)]

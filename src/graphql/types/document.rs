@@ -1,5 +1,7 @@
 //! `Document`: conclusions, directives and other texts articles cite.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 
 use entity::{document, organization};
@@ -13,7 +15,7 @@ use crate::graphql::types::scalars::{Date, LocalizedText, localized};
 use crate::graphql::types::{Event, Organization};
 
 /// A document such as a party conclusion or directive.
-pub struct Document(pub document::Model);
+pub struct Document(pub Arc<document::Model>);
 
 #[Object]
 impl Document {

@@ -1,5 +1,7 @@
 //! `Event` and its participants.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 
 use entity::event;
@@ -13,7 +15,7 @@ use crate::graphql::types::scalars::{Date, DatePrecision, DateTime, LocalizedTex
 use crate::graphql::types::{Award, Document, Organization, Person, Statement};
 
 /// An event, dated to the day, month or year.
-pub struct Event(pub event::Model);
+pub struct Event(pub Arc<event::Model>);
 
 /// The part a person took in an event.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]

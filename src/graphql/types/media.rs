@@ -1,5 +1,7 @@
 //! `Media` and `Tag`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 
 use entity::{media, tag};
@@ -14,7 +16,7 @@ use crate::graphql::types::scalars::{LocalizedText, localized};
 
 /// A photo or other media item.
 pub struct Media {
-    pub model: media::Model,
+    pub model: Arc<media::Model>,
     /// Where it sits in the article it was reached from.
     pub after_paragraph: Option<i32>,
 }
@@ -57,7 +59,7 @@ impl Media {
 }
 
 /// A tag grouping articles.
-pub struct Tag(pub tag::Model);
+pub struct Tag(pub Arc<tag::Model>);
 
 #[Object]
 impl Tag {

@@ -1,5 +1,7 @@
 //! `Organization`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 
 use entity::organization;
@@ -14,7 +16,7 @@ use crate::graphql::types::scalars::{Date, LocalizedText, localized};
 use crate::graphql::types::{Document, Event};
 
 /// An organization; organizations form a hierarchy.
-pub struct Organization(pub organization::Model);
+pub struct Organization(pub Arc<organization::Model>);
 
 #[Object]
 impl Organization {

@@ -1,5 +1,7 @@
 //! `Person` and `Position`.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, Object};
 
 use entity::{organization, person, position};
@@ -14,11 +16,11 @@ use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localiz
 use crate::graphql::types::{Event, Organization, Statement};
 
 /// A person, named family-middle-given.
-pub struct Person(pub person::Model);
+pub struct Person(pub Arc<person::Model>);
 
 /// Keeps the positions held on `at`, or all of them; earliest start first, those
 /// with an unknown start last.
-pub fn held(mut rows: Vec<position::Model>, at: Option<Date>) -> Vec<Position> {
+pub fn held(mut rows: Vec<Arc<position::Model>>, at: Option<Date>) -> Vec<Position> {
     rows.sort_by_key(|p| (p.starts_on.is_none(), p.starts_on, p.id));
     rows.into_iter()
         .filter(|p| {
@@ -108,7 +110,7 @@ impl Person {
 }
 
 /// A title a person holds in an organization for a period.
-pub struct Position(pub position::Model);
+pub struct Position(pub Arc<position::Model>);
 
 #[Object]
 impl Position {
