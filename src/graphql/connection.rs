@@ -9,10 +9,10 @@ use async_graphql::{Context, Object, OutputType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter,
-    QueryOrder, QuerySelect, Select, Value,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, Select, Value,
 };
 
 use crate::error::{AppError, AppResult};
@@ -202,21 +202,19 @@ impl<K: ColumnTrait, I: ColumnTrait> Keyset<K, I> {
         let descending = self.descending != page.backward;
         let mut select = select;
         if let Some(cursor) = &page.cursor {
-            let value = cursor.value.to_value()?;
-            let range = if descending {
-                Condition::any().add(self.key.lt(value.clone())).add(
-                    Condition::all()
-                        .add(self.key.eq(value))
-                        .add(self.id.lt(cursor.id)),
-                )
+            // A row-value comparison, `(key, id) < (v, id)`: both databases turn it
+            // into a range on the (key, id) index, so a deep page is a seek, not a
+            // scan past every earlier row (the OR-expanded form is not a range).
+            let row = Expr::tuple([
+                Expr::col(self.key.as_column_ref()),
+                Expr::col(self.id.as_column_ref()),
+            ]);
+            let bound = Expr::tuple([Expr::val(cursor.value.to_value()?), Expr::val(cursor.id)]);
+            select = select.filter(if descending {
+                row.lt(bound)
             } else {
-                Condition::any().add(self.key.gt(value.clone())).add(
-                    Condition::all()
-                        .add(self.key.eq(value))
-                        .add(self.id.gt(cursor.id)),
-                )
-            };
-            select = select.filter(range);
+                row.gt(bound)
+            });
         }
         let order = if descending { Order::Desc } else { Order::Asc };
         Ok(select
