@@ -84,7 +84,15 @@ open(f"{out}/bantin-q4deep.json", "w").write(body("bantin", "q4", "DeepPage", {"
 PY
 
 PID=""
-cleanup() { [ -n "$PID" ] && kill "$PID" 2> /dev/null && wait "$PID" 2> /dev/null; true; }
+# Stops the server: TERM, up to 5 s to go, then KILL. (`wait` would return the
+# server's signal status, which `set -e` takes for a failure.)
+cleanup() {
+    [ -n "$PID" ] || return 0
+    kill "$PID" 2> /dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
+    kill -9 "$PID" 2> /dev/null || true
+    PID=""
+}
 trap cleanup EXIT INT TERM
 
 start() {  # server -> sets PID, URL, KIND
@@ -94,7 +102,8 @@ start() {  # server -> sets PID, URL, KIND
         bantin-sqlite) URL=http://127.0.0.1:5401/graphql; KIND=bantin
             DATABASE_URL="sqlite://$SQLITE" BANTIN_LISTEN=127.0.0.1:5401 RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
         postgraphile) URL=http://127.0.0.1:5200/graphql; KIND=postgraphile
-            DATABASE_URL="$DSN" PORT=5200 bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
+            # Its own session: PostGraphile signals its whole process group on exit.
+            DATABASE_URL="$DSN" PORT=5200 setsid bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
         baseline) URL=http://127.0.0.1:5100/graphql; KIND=baseline
             DATABASE_URL="$DSN" BIND=127.0.0.1:5100 POOL=16 target/bench-baseline/release/bench-baseline > "$OUT/$1.log" 2>&1 & ;;
     esac

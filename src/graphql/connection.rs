@@ -209,12 +209,15 @@ impl<K: ColumnTrait, I: ColumnTrait> Keyset<K, I> {
                 Expr::col(self.key.as_column_ref()),
                 Expr::col(self.id.as_column_ref()),
             ]);
-            let bound = Expr::tuple([Expr::val(cursor.value.to_value()?), Expr::val(cursor.id)]);
-            select = select.filter(if descending {
-                row.lt(bound)
+            // The bound on the key alone is implied, but it is the one SQLite's
+            // planner turns into an index range.
+            let value = cursor.value.to_value()?;
+            let bound = Expr::tuple([Expr::val(value.clone()), Expr::val(cursor.id)]);
+            select = if descending {
+                select.filter(self.key.lte(value)).filter(row.lt(bound))
             } else {
-                row.gt(bound)
-            });
+                select.filter(self.key.gte(value)).filter(row.gt(bound))
+            };
         }
         let order = if descending { Order::Desc } else { Order::Asc };
         Ok(select

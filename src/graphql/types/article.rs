@@ -465,6 +465,30 @@ impl ContentLoader {
     ) -> AppResult<Vec<(i64, article::Model)>> {
         let (link, owner_column) = owner.link();
         let keyset = ArticleOrder::PublishedAtDesc.keyset();
+        if let [only] = owners[..] {
+            // One owner (a person's page): a plain ordered LIMIT lets the database
+            // stop after the page instead of numbering every article of the owner.
+            let mut select = keyset
+                .apply(
+                    article::Entity::find().filter(self.visibility.articles()),
+                    page,
+                )?
+                .into_query();
+            select
+                .join(
+                    JoinType::InnerJoin,
+                    Alias::new(link),
+                    Expr::col((Alias::new(link), Alias::new("article_id")))
+                        .equals((article::Entity, article::Column::Id)),
+                )
+                .and_where(Expr::col((Alias::new(link), Alias::new(owner_column))).eq(only));
+            let statement = self.db.get_database_backend().build(&select);
+            let rows = self.db.query_all_raw(statement).await?;
+            return rows
+                .iter()
+                .map(|row| Ok((only, article::Model::from_query_result(row, "")?)))
+                .collect();
+        }
         let direction = if page.backward { "ASC" } else { "DESC" };
         let mut select = keyset
             .apply(
