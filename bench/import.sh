@@ -38,18 +38,17 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 
 declare -A RESULTS
 for round in $(seq 1 "$ROUNDS"); do
-    rm -f "$WORK"/bench.db*
-    read -r s m < <(timed_import "sqlite://$WORK/bench.db?mode=rwc")
+    rm -f "$WORK"/import.db*
+    read -r s m < <(timed_import "sqlite://$WORK/import.db?mode=rwc")
     RESULTS[sqlite_first]+="$s "; RESULTS[sqlite_first_mem]+="$m "
-    read -r s m < <(timed_import "sqlite://$WORK/bench.db?mode=rwc")
+    read -r s m < <(timed_import "sqlite://$WORK/import.db?mode=rwc")
     RESULTS[sqlite_again]+="$s "; RESULTS[sqlite_again_mem]+="$m "
 
-    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS bantin_bench" -qc "CREATE DATABASE bantin_bench" > /dev/null
-    read -r s m < <(timed_import "$PG/bantin_bench")
+    psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS bantin_import" -qc "CREATE DATABASE bantin_import" > /dev/null
+    read -r s m < <(timed_import "$PG/bantin_import")
     RESULTS[pg_first]+="$s "; RESULTS[pg_first_mem]+="$m "
-    read -r s m < <(timed_import "$PG/bantin_bench")
+    read -r s m < <(timed_import "$PG/bantin_import")
     RESULTS[pg_again]+="$s "; RESULTS[pg_again_mem]+="$m "
-    echo "round $round: sqlite ${RESULTS[sqlite_first]##* } pg ${RESULTS[pg_first]##* }" > /dev/null
 done
 
 if [ -n "${PY_LOADER:-}" ]; then

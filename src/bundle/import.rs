@@ -684,10 +684,10 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
                 }
             }
         }
-        // Relations are replaced: the rows of existing owners go, then all are written.
-        let mut by_spec: HashMap<&'static str, (&'static LinkSpec, Vec<Vec<Value>>)> =
-            HashMap::new();
-        let mut specs: Vec<&'static LinkSpec> = Vec::new();
+        // Relations are replaced, but only where they differ: the stored rows of
+        // existing owners are read and compared, so re-importing an unchanged bundle
+        // reads relations instead of deleting and rewriting them all.
+        let mut wanted: HashMap<&'static str, HashMap<i64, Vec<Vec<Value>>>> = HashMap::new();
         for row in &pending.rows {
             let owner = *self
                 .ids
@@ -695,40 +695,105 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
                 .and_then(|ids| ids.get(&row.key))
                 .ok_or_else(|| BundleError::line(self.line, "id", "the row was not written"))?;
             for (spec, links) in &row.links {
-                if !specs.iter().any(|s| s.table == spec.table) {
-                    specs.push(spec);
-                }
-                let entry = by_spec
+                wanted
                     .entry(spec.table)
-                    .or_insert_with(|| (spec, Vec::new()));
-                for link in links {
-                    let mut full = Vec::with_capacity(link.len() + 1);
-                    full.push(Value::from(owner));
-                    full.extend(link.iter().cloned());
-                    entry.1.push(full);
-                }
+                    .or_default()
+                    .insert(owner, links.clone());
             }
         }
         for spec in link_specs(table) {
-            if !owners_to_clear.is_empty() {
-                for owners in owners_to_clear.chunks(MAX_VALUES) {
-                    let list: Vec<String> = owners.iter().map(i64::to_string).collect();
-                    let sql = format!(
-                        "DELETE FROM \"{}\" WHERE \"{}\" IN ({})",
-                        spec.table,
-                        spec.owner,
-                        list.join(",")
-                    );
-                    self.db
-                        .execute_raw(Statement::from_string(self.backend, sql))
-                        .await?;
+            let mut wanted = wanted.remove(spec.table).unwrap_or_default();
+            let mut stale = Vec::new();
+            for owners in owners_to_clear.chunks(MAX_VALUES) {
+                let stored = self.stored_links(spec, owners).await?;
+                for owner in owners {
+                    let now = wanted.get(owner).map(Vec::as_slice).unwrap_or_default();
+                    let before = stored.get(owner).map(Vec::as_slice).unwrap_or_default();
+                    if now == before {
+                        wanted.remove(owner);
+                    } else if !before.is_empty() {
+                        stale.push(*owner);
+                    }
                 }
             }
-            if let Some((spec, rows)) = by_spec.remove(spec.table) {
+            for owners in stale.chunks(MAX_VALUES) {
+                let list: Vec<String> = owners.iter().map(i64::to_string).collect();
+                let sql = format!(
+                    "DELETE FROM \"{}\" WHERE \"{}\" IN ({})",
+                    spec.table,
+                    spec.owner,
+                    list.join(",")
+                );
+                self.db
+                    .execute_raw(Statement::from_string(self.backend, sql))
+                    .await?;
+            }
+            let mut owners: Vec<i64> = wanted.keys().copied().collect();
+            owners.sort_unstable();
+            let rows: Vec<Vec<Value>> = owners
+                .into_iter()
+                .flat_map(|owner| {
+                    wanted
+                        .remove(&owner)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(move |link| {
+                            let mut full = Vec::with_capacity(link.len() + 1);
+                            full.push(Value::from(owner));
+                            full.extend(link);
+                            full
+                        })
+                })
+                .collect();
+            if !rows.is_empty() {
                 self.insert_links(spec, rows).await?;
             }
         }
         Ok(())
+    }
+
+    /// The stored relation rows of some owners, each as the importer builds them
+    /// (target, then the extra columns), in the order they were written.
+    async fn stored_links(
+        &self,
+        spec: &LinkSpec,
+        owners: &[i64],
+    ) -> Result<HashMap<i64, Vec<Vec<Value>>>, BundleError> {
+        let list: Vec<String> = owners.iter().map(i64::to_string).collect();
+        let mut columns = vec![spec.owner];
+        columns.extend_from_slice(spec.columns);
+        let quoted: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
+        let order = if spec.columns.contains(&"ord") {
+            "\"ord\""
+        } else {
+            spec.columns[0]
+        };
+        let sql = format!(
+            "SELECT {} FROM \"{}\" WHERE \"{}\" IN ({}) ORDER BY \"{}\", {order}",
+            quoted.join(", "),
+            spec.table,
+            spec.owner,
+            list.join(","),
+            spec.owner
+        );
+        let mut stored: HashMap<i64, Vec<Vec<Value>>> = HashMap::new();
+        for row in self
+            .db
+            .query_all_raw(Statement::from_string(self.backend, sql))
+            .await?
+        {
+            let owner: i64 = row.try_get("", spec.owner)?;
+            let mut link = Vec::with_capacity(spec.columns.len());
+            for column in spec.columns {
+                link.push(match *column {
+                    "ord" => Value::from(row.try_get::<i32>("", column)?),
+                    "role" => Value::from(row.try_get::<String>("", column)?),
+                    _ => Value::from(row.try_get::<i64>("", column)?),
+                });
+            }
+            stored.entry(owner).or_default().push(link);
+        }
+        Ok(stored)
     }
 
     /// The upsert of some rows of `table`: on PostgreSQL one JSON parameter read by
@@ -1406,11 +1471,7 @@ pub async fn import(
     txn.commit().await?;
     // Fresh statistics, so the planner knows the new rows (a bulk load can turn a
     // table of ten rows into one of a million).
-    let analyze = match db.get_database_backend() {
-        DatabaseBackend::Postgres => "ANALYZE",
-        _ => "PRAGMA optimize",
-    };
-    db.execute_unprepared(analyze).await?;
+    db.execute_unprepared("ANALYZE").await?;
     progress(bytes, &summary);
     Ok(summary)
 }
