@@ -641,6 +641,25 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
         }
     }
 
+    /// `VALUES (?, ?), (?, ?)…` for some rows, and the values to bind, in order.
+    fn values_list(&self, rows: impl Iterator<Item = Vec<Value>>) -> (String, Vec<Value>) {
+        let mut sql = String::from("VALUES ");
+        let mut values = Vec::new();
+        for (i, row) in rows.enumerate() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let placeholders: Vec<String> = (0..row.len())
+                .map(|j| self.param(values.len() + j + 1))
+                .collect();
+            sql.push('(');
+            sql.push_str(&placeholders.join(","));
+            sql.push(')');
+            values.extend(row);
+        }
+        (sql, values)
+    }
+
     /// Writes the pending batch: an upsert that leaves unchanged rows untouched,
     /// then the batch's relations, replaced.
     pub async fn flush(&mut self) -> Result<(), BundleError> {
@@ -836,26 +855,19 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
                 records,
             )))));
         } else {
-            sql.push_str("VALUES ");
-            let width = all.len();
-            for (i, row) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for j in 0..width {
-                    if j > 0 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&self.param(values.len() + j + 1));
-                }
-                sql.push(')');
-                values.push(Value::from(row.key.clone()));
-                values.push(Value::from(1i32));
-                values.push(Value::from(self.now));
-                values.push(Value::from(self.now));
-                values.extend(row.values.iter().cloned());
-            }
+            let rows = chunk.iter().map(|row| {
+                let mut record = vec![
+                    Value::from(row.key.clone()),
+                    Value::from(1i32),
+                    Value::from(self.now),
+                    Value::from(self.now),
+                ];
+                record.extend(row.values.iter().cloned());
+                record
+            });
+            let (list, bound) = self.values_list(rows);
+            sql.push_str(&list);
+            values = bound;
         }
         sql.push_str(" ON CONFLICT (external_id) DO UPDATE SET ");
         for column in columns {
@@ -906,24 +918,9 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
             }
             return Ok(());
         }
-        let width = columns.len();
-        for chunk in rows.chunks((MAX_VALUES / width).max(1)) {
-            let mut sql = format!("INSERT INTO \"{}\" ({list}) VALUES ", spec.table);
-            let mut values = Vec::with_capacity(chunk.len() * width);
-            for (i, row) in chunk.iter().enumerate() {
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push('(');
-                for j in 0..width {
-                    if j > 0 {
-                        sql.push(',');
-                    }
-                    sql.push_str(&self.param(values.len() + j + 1));
-                }
-                sql.push(')');
-                values.extend(row.iter().cloned());
-            }
+        for chunk in rows.chunks((MAX_VALUES / columns.len()).max(1)) {
+            let (values_sql, values) = self.values_list(chunk.iter().cloned());
+            let sql = format!("INSERT INTO \"{}\" ({list}) {values_sql}", spec.table);
             self.db
                 .execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
                 .await?;

@@ -464,24 +464,26 @@ impl ContentLoader {
         owners: Vec<i64>,
     ) -> AppResult<Vec<(i64, article::Model)>> {
         let (link, owner_column) = owner.link();
-        let keyset = ArticleOrder::PublishedAtDesc.keyset();
+        let owner_of_link = Expr::col((Alias::new(link), Alias::new(owner_column)));
+        // The page's articles (visible, in the keyset range and order), joined to
+        // the owners' link table.
+        let mut select = ArticleOrder::PublishedAtDesc
+            .keyset()
+            .apply(
+                article::Entity::find().filter(self.visibility.articles()),
+                page,
+            )?
+            .into_query();
+        select.join(
+            JoinType::InnerJoin,
+            Alias::new(link),
+            Expr::col((Alias::new(link), Alias::new("article_id")))
+                .equals((article::Entity, article::Column::Id)),
+        );
         if let [only] = owners[..] {
             // One owner (a person's page): a plain ordered LIMIT lets the database
             // stop after the page instead of numbering every article of the owner.
-            let mut select = keyset
-                .apply(
-                    article::Entity::find().filter(self.visibility.articles()),
-                    page,
-                )?
-                .into_query();
-            select
-                .join(
-                    JoinType::InnerJoin,
-                    Alias::new(link),
-                    Expr::col((Alias::new(link), Alias::new("article_id")))
-                        .equals((article::Entity, article::Column::Id)),
-                )
-                .and_where(Expr::col((Alias::new(link), Alias::new(owner_column))).eq(only));
+            select.and_where(owner_of_link.eq(only));
             let statement = self.db.get_database_backend().build(&select);
             let rows = self.db.query_all_raw(statement).await?;
             return rows
@@ -490,29 +492,17 @@ impl ContentLoader {
                 .collect();
         }
         let direction = if page.backward { "ASC" } else { "DESC" };
-        let mut select = keyset
-            .apply(
-                article::Entity::find().filter(self.visibility.articles()),
-                page,
-            )?
-            .into_query();
         select
             .clear_order_by()
             .reset_limit()
-            .join(
-                JoinType::InnerJoin,
-                Alias::new(link),
-                Expr::col((Alias::new(link), Alias::new("article_id")))
-                    .equals((article::Entity, article::Column::Id)),
-            )
-            .expr_as(Expr::col((Alias::new(link), Alias::new(owner_column))), Alias::new("owner_id"))
+            .expr_as(owner_of_link.clone(), Alias::new("owner_id"))
             .expr_as(
                 Expr::cust(format!(
                     r#"ROW_NUMBER() OVER (PARTITION BY "{link}"."{owner_column}" ORDER BY "article"."published_at" {direction}, "article"."id" {direction})"#
                 )),
                 Alias::new("row_number"),
             )
-            .and_where(Expr::col((Alias::new(link), Alias::new(owner_column))).is_in(owners));
+            .and_where(owner_of_link.is_in(owners));
         let outer = Query::select()
             .column(Asterisk)
             .from_subquery(select, Alias::new("numbered"))
