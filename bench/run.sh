@@ -102,8 +102,7 @@ start() {  # server -> sets PID, URL, KIND
         bantin-sqlite) URL=http://127.0.0.1:5401/graphql; KIND=bantin
             DATABASE_URL="sqlite://$SQLITE" BANTIN_LISTEN=127.0.0.1:5401 RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
         postgraphile) URL=http://127.0.0.1:5200/graphql; KIND=postgraphile
-            # Its own session: PostGraphile signals its whole process group on exit.
-            DATABASE_URL="$DSN" PORT=5200 setsid bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
+            DATABASE_URL="$DSN" PORT=5200 bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
         baseline) URL=http://127.0.0.1:5100/graphql; KIND=baseline
             DATABASE_URL="$DSN" BIND=127.0.0.1:5100 POOL=16 target/bench-baseline/release/bench-baseline > "$OUT/$1.log" 2>&1 & ;;
     esac
