@@ -78,7 +78,6 @@ impl Person {
         ))
     }
     /// The articles that mention this person, newest first.
-    #[allow(clippy::too_many_arguments)]
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
     async fn articles(
         &self,
