@@ -805,12 +805,43 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
         .await?;
 
     // The banner's anniversaries.
-    let commemorate = |name: &str,
-                       english_name: &str,
-                       base: NaiveDate,
-                       precision: &str,
-                       org: Option<i64>,
-                       note: Option<&str>| {
+    let banner = [
+        (
+            "Ngày thành lập Đảng Cộng sản Việt Nam",
+            "Founding of the Communist Party of Vietnam",
+            day(1930, 2, 3),
+            "day",
+            Some(party),
+            None,
+        ),
+        (
+            "Ngày thành lập Đảng bộ tỉnh Khánh Hòa",
+            "Founding of the Khánh Hòa Provincial Party Committee",
+            day(1930, 2, 24),
+            "day",
+            Some(province_party),
+            None,
+        ),
+        (
+            "Ngày Bác Hồ về nước, trực tiếp lãnh đạo cách mạng Việt Nam",
+            "Hồ Chí Minh's return to Vietnam to lead the revolution",
+            day(1941, 1, 28),
+            "day",
+            None,
+            None,
+        ),
+        (
+            "Xây dựng và phát triển tỉnh Khánh Hòa",
+            "Founding and development of Khánh Hòa province",
+            day(1653, 1, 1),
+            "year",
+            Some(province),
+            Some(
+                "Băng rôn ghi “370 năm” mà không ghi năm gốc; năm 1653 theo sử liệu công khai (370 năm vào 2023).",
+            ),
+        ),
+    ];
+    for (name, english_name, base, precision, org, note) in banner {
         commemoration::ActiveModel {
             name: Set(name.to_owned()),
             names: Set(english(english_name)),
@@ -824,47 +855,9 @@ async fn load(db: &impl ConnectionTrait) -> AppResult<()> {
             updated_at: Set(at),
             ..Default::default()
         }
-    };
-    commemorate(
-        "Ngày thành lập Đảng Cộng sản Việt Nam",
-        "Founding of the Communist Party of Vietnam",
-        day(1930, 2, 3),
-        "day",
-        Some(party),
-        None,
-    )
-    .insert(db)
-    .await?;
-    commemorate(
-        "Ngày thành lập Đảng bộ tỉnh Khánh Hòa",
-        "Founding of the Khánh Hòa Provincial Party Committee",
-        day(1930, 2, 24),
-        "day",
-        Some(province_party),
-        None,
-    )
-    .insert(db)
-    .await?;
-    commemorate(
-        "Ngày Bác Hồ về nước, trực tiếp lãnh đạo cách mạng Việt Nam",
-        "Hồ Chí Minh's return to Vietnam to lead the revolution",
-        day(1941, 1, 28),
-        "day",
-        None,
-        None,
-    )
-    .insert(db)
-    .await?;
-    commemorate(
-        "Xây dựng và phát triển tỉnh Khánh Hòa",
-        "Founding and development of Khánh Hòa province",
-        day(1653, 1, 1),
-        "year",
-        Some(province),
-        Some("Băng rôn ghi “370 năm” mà không ghi năm gốc; năm 1653 theo sử liệu công khai (370 năm vào 2023)."),
-    )
-    .insert(db)
-    .await?;
+        .insert(db)
+        .await?;
+    }
     Ok(())
 }
 

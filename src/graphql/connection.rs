@@ -4,6 +4,8 @@
 //! on the ordering index: page 1,000 costs what page 1 costs. `totalCount` is
 //! counted only when it is selected.
 
+use std::sync::Arc;
+
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, OutputType};
 use base64::Engine;
@@ -12,7 +14,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, Select, Value,
+    QuerySelect, QueryTrait, Select, Value,
 };
 
 use crate::error::{AppError, AppResult};
@@ -262,6 +264,35 @@ impl TotalCount {
             }
         }
     }
+}
+
+/// A root connection over the rows `base` selects: one page of it in keyset order,
+/// with `totalCount` counting `count_column` over the whole of `base` if asked.
+pub async fn keyset_connection<E, N>(
+    db: &DatabaseConnection,
+    base: Select<E>,
+    count_column: E::Column,
+    page: &Page,
+    keyset: Keyset<E::Column, E::Column>,
+    cursor_of: impl Fn(&E::Model) -> Cursor,
+    node: impl Fn(Arc<E::Model>) -> N,
+) -> AppResult<Conn<N>>
+where
+    E: EntityTrait,
+    N: OutputType,
+{
+    let total = TotalCount::Query(
+        db.clone(),
+        Box::new(base.clone().select_only().column(count_column).into_query()),
+    );
+    let rows: Vec<Arc<E::Model>> = keyset
+        .apply(base, page)?
+        .all(db)
+        .await?
+        .into_iter()
+        .map(Arc::new)
+        .collect();
+    Ok(connection(rows, page, total, |row| cursor_of(row), node))
 }
 
 /// A connection of `N` with `totalCount`.

@@ -114,8 +114,9 @@ impl BatchTasks {
 }
 
 /// The request's loader.
-pub fn loader<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a DataLoader<ContentLoader>> {
+pub fn loader<'a>(ctx: &Context<'a>) -> AppResult<&'a DataLoader<ContentLoader>> {
     ctx.data::<DataLoader<ContentLoader>>()
+        .map_err(|e| AppError::Internal(e.message))
 }
 
 /// A table of content rows: an `id` primary key and a visibility rule.
@@ -518,7 +519,7 @@ where
     E: Content + Sync,
     E::Model: Sync,
 {
-    let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    let loader = loader(ctx)?;
     Ok(loader.load_one(Key::<ById<E>>::new(id)).await?)
 }
 
@@ -543,7 +544,7 @@ where
     F: HasMany,
     <F::Entity as EntityTrait>::Model: Sync,
 {
-    let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    let loader = loader(ctx)?;
     Ok(loader
         .load_one(Key::<Children<F>>::new(owner))
         .await?
@@ -566,7 +567,7 @@ where
     <L::Join as EntityTrait>::Model: Sync,
     <L::Target as EntityTrait>::Model: Sync,
 {
-    let loader = loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    let loader = loader(ctx)?;
     Ok(loader
         .load_one(Key::<Linked<L>>::new(owner))
         .await?

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{Datelike, Days, NaiveDate};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 
 use entity::{
     article, award, commemoration, document, event, media, organization, person, position,
@@ -12,9 +12,7 @@ use entity::{
 };
 
 use crate::error::{AppError, AppResult, FieldResult};
-use crate::graphql::connection::{
-    Conn, Cursor, Keyset, PageArgs, SortValue, TotalCount, connection,
-};
+use crate::graphql::connection::{Conn, Cursor, Keyset, PageArgs, SortValue, keyset_connection};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{self, Content};
 use crate::graphql::types::article::{self as articles, ArticleFilter, ArticleOrder};
@@ -63,8 +61,7 @@ where
     match lookup {
         Lookup::Id(id) => loaders::by_id::<E>(ctx, id).await,
         Lookup::Key(key) => {
-            let loader = loaders::loader(ctx).map_err(|e| AppError::Internal(e.message))?;
-            let inner = loader.loader();
+            let inner = loaders::loader(ctx)?.loader();
             Ok(E::find()
                 .filter(key_column.eq(key))
                 .filter(E::visible(&inner.visibility))
@@ -90,26 +87,18 @@ where
     N: async_graphql::OutputType,
 {
     let page = args.page(order)?;
-    let loader = loaders::loader(ctx).map_err(|e| AppError::Internal(e.message))?;
-    let inner = loader.loader();
+    let inner = loaders::loader(ctx)?.loader();
     let base = E::find().filter(E::visible(&inner.visibility));
-    let total = TotalCount::Query(
-        inner.db.clone(),
-        Box::new(
-            base.clone()
-                .select_only()
-                .column(E::id_column())
-                .into_query(),
-        ),
-    );
-    let rows: Vec<Arc<E::Model>> = keyset
-        .apply(base, &page)?
-        .all(&inner.db)
-        .await?
-        .into_iter()
-        .map(Arc::new)
-        .collect();
-    Ok(connection(rows, &page, total, |row| cursor_of(row), node))
+    keyset_connection(
+        &inner.db,
+        base,
+        E::id_column(),
+        &page,
+        keyset,
+        cursor_of,
+        node,
+    )
+    .await
 }
 
 async fn node_of(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {

@@ -19,7 +19,7 @@ use entity::{
 
 use crate::error::{AppError, AppResult, FieldResult};
 use crate::graphql::connection::{
-    Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection,
+    Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection, keyset_connection,
 };
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{self, ContentLoader};
@@ -353,29 +353,21 @@ pub async fn list(
     order: ArticleOrder,
     args: PageArgs,
 ) -> AppResult<Conn<Article>> {
-    let loader = loaders::loader(ctx).map_err(|e| AppError::Internal(e.message))?;
-    let (db, visibility) = (&loader.loader().db, &loader.loader().visibility);
+    let inner = loaders::loader(ctx)?.loader();
     let page = args.page(order.name())?;
     let base = article::Entity::find()
-        .filter(visibility.articles())
+        .filter(inner.visibility.articles())
         .filter(filter.unwrap_or_default().condition()?);
-    let total = TotalCount::Query(
-        db.clone(),
-        Box::new(
-            base.clone()
-                .select_only()
-                .column(article::Column::Id)
-                .into_query(),
-        ),
-    );
-    let rows = order.keyset().apply(base, &page)?.all(db).await?;
-    Ok(connection(
-        rows,
+    keyset_connection(
+        &inner.db,
+        base,
+        article::Column::Id,
         &page,
-        total,
+        order.keyset(),
         |row| order.cursor(row),
-        |row| Article(Arc::new(row)),
-    ))
+        Article,
+    )
+    .await
 }
 
 /// What an article connection hangs off.
@@ -587,7 +579,7 @@ pub async fn of_owner(
     args: PageArgs,
 ) -> AppResult<Conn<Article>> {
     let page = args.page(OWNER_ORDER)?;
-    let loader = loaders::loader(ctx).map_err(|e| AppError::Internal(e.message))?;
+    let loader = loaders::loader(ctx)?;
     let rows = loader
         .load_one(ArticlesOf {
             owner,
