@@ -9,8 +9,8 @@ use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{Method, StatusCode, header};
-use axum::response::{Html, IntoResponse};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
@@ -19,6 +19,7 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::{Actor, AuthError};
 use crate::config::{Limits, ServeArgs};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
 use crate::graphql::loaders::BatchTasks;
@@ -65,18 +66,65 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-async fn graphql(State(state): State<AppState>, request: GraphQLRequest) -> GraphQLResponse {
+async fn graphql(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    request: GraphQLRequest,
+) -> Response {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .map(|value| value.to_str().unwrap_or_default());
+    let actor = match crate::auth::authenticate(&state.db, authorization).await {
+        Ok(actor) => actor,
+        Err(error) => return unauthenticated(&error),
+    };
     let visibility = Visibility {
         now: (state.clock)(),
-        viewer: Viewer::Reader,
+        viewer: actor.as_ref().map_or(Viewer::Reader, Actor::viewer),
     };
     let tasks = BatchTasks::default();
     let request =
         crate::graphql::loaders::attach(request.into_inner(), &state.db, &visibility, &tasks)
-            .data(visibility);
+            .data(visibility)
+            .data(state.clock.clone())
+            .data(actor);
     let mut response = tasks.run(state.schema.execute(request)).await;
     crate::error::code_errors(&mut response);
-    response.into()
+    GraphQLResponse::from(response).into_response()
+}
+
+/// A refused token: 401 with a GraphQL error body, so clients read it as any other.
+fn unauthenticated(error: &AuthError) -> Response {
+    if let AuthError::Db(cause) = error {
+        tracing::error!(%cause, "token lookup failed");
+    }
+    let (status, code, message) = match error {
+        AuthError::Db(_) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "INTERNAL",
+            "could not check the token".to_owned(),
+        ),
+        other => (
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            other.to_string(),
+        ),
+    };
+    let error = async_graphql::ServerError::new(message, None);
+    let mut response = async_graphql::Response::from_errors(vec![error]);
+    if let Some(error) = response.errors.first_mut() {
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", code);
+    }
+    let mut http = GraphQLResponse::from(response).into_response();
+    *http.status_mut() = status;
+    if status == StatusCode::UNAUTHORIZED {
+        http.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    http
 }
 
 async fn graphiql() -> impl IntoResponse {

@@ -1,9 +1,11 @@
-//! The command line: `serve` (the default), `migrate`, `schema`.
+//! The command line: `serve` (the default), `migrate`, `import`, `export`,
+//! `generate`, `token`, `schema`.
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::auth::Role;
 use crate::config::{DatabaseArgs, ServeArgs};
 
 /// bantin: a GraphQL content service for newsrooms, Vietnamese first.
@@ -52,10 +54,38 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Create, list and revoke API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
     /// Print the GraphQL schema (SDL), or check it against a file.
     Schema {
         /// Compare with this file instead of printing; exit 1 when they differ.
         #[arg(long, value_name = "FILE")]
         check: Option<PathBuf>,
+    },
+}
+
+/// What to do with API tokens.
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create a token and print it once; only its digest is stored.
+    Create {
+        /// What the token may do.
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Who or what holds it (recorded on the revisions it causes).
+        #[arg(long)]
+        name: String,
+    },
+    /// List the tokens (never their secrets).
+    List,
+    /// Revoke the live tokens with this id or name.
+    Revoke {
+        /// A token id, or a name.
+        token: String,
     },
 }

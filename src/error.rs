@@ -17,6 +17,12 @@ pub enum AppError {
     /// The thing asked for does not exist or is not visible (`NOT_FOUND`).
     #[error("{0} not found")]
     NotFound(String),
+    /// The operation needs a token (`UNAUTHENTICATED`).
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// The token's role does not allow the operation (`FORBIDDEN`).
+    #[error("{0}")]
+    Forbidden(String),
     /// The database failed (`INTERNAL`; the detail is logged, not returned).
     #[error("database error: {0}")]
     Db(#[from] DbErr),
@@ -36,6 +42,8 @@ impl AppError {
         match self {
             Self::BadInput(_) => "BAD_USER_INPUT",
             Self::NotFound(_) => "NOT_FOUND",
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
             Self::Db(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -86,6 +94,8 @@ impl From<std::sync::Arc<AppError>> for AppError {
         match &*error {
             Self::BadInput(m) => Self::BadInput(m.clone()),
             Self::NotFound(m) => Self::NotFound(m.clone()),
+            Self::Unauthenticated(m) => Self::Unauthenticated(m.clone()),
+            Self::Forbidden(m) => Self::Forbidden(m.clone()),
             Self::Db(e) => Self::Internal(e.to_string()),
             Self::Internal(m) => Self::Internal(m.clone()),
         }

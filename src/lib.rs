@@ -3,6 +3,7 @@
 //! The binary is thin; everything it does is here, so the tests drive the same code.
 
 pub mod app;
+pub mod auth;
 pub mod bundle;
 pub mod cli;
 pub mod config;
@@ -18,7 +19,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, TokenCommand};
 
 mod bundle_cli;
 
@@ -54,6 +55,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate { size, seed, out } => {
             bundle_cli::generate(&size, seed, out.as_deref())?;
         }
+        Command::Token { action, database } => {
+            let db = db::connect(&database).await?;
+            db::migrate(&db).await?;
+            token(&db, action).await?;
+        }
         Command::Schema { check: None } => {
             std::io::stdout()
                 .write_all(graphql::schema::sdl().as_bytes())
@@ -73,4 +79,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn token(db: &sea_orm::DatabaseConnection, action: TokenCommand) -> anyhow::Result<()> {
+    let now = chrono::Utc::now();
+    let mut out = std::io::stdout().lock();
+    match action {
+        TokenCommand::Create { role, name } => {
+            let (row, secret) = auth::create(db, &name, role, now).await?;
+            writeln!(out, "{secret}")?;
+            tracing::info!(
+                "created {} token {} ({}); it is shown once and cannot be recovered",
+                row.role,
+                row.id,
+                row.name
+            );
+        }
+        TokenCommand::List => {
+            writeln!(out, "id\trole\tname\tcreated\trevoked")?;
+            for row in auth::list(db).await? {
+                let revoked = row.revoked_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{revoked}",
+                    row.id,
+                    row.role,
+                    row.name,
+                    row.created_at.to_rfc3339()
+                )?;
+            }
+        }
+        TokenCommand::Revoke { token } => {
+            let revoked = auth::revoke(db, &token, now).await?;
+            anyhow::ensure!(revoked > 0, "no live token has the id or name {token:?}");
+            tracing::info!("revoked {revoked} token(s)");
+        }
+    }
+    Ok(())
 }

@@ -1,8 +1,9 @@
 //! A document an article cites.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "article_document")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,8 +1,9 @@
 //! An organization that received an award.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "award_organization")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

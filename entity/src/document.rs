@@ -1,8 +1,9 @@
 //! A document such as a party conclusion or directive, found by its code.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "document")]
 pub struct Model {
     #[sea_orm(primary_key)]

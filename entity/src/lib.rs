@@ -1,6 +1,7 @@
 //! The SeaORM entities of bantin: one module a table, each with its `Relation` enum.
 //! Nothing here knows about GraphQL or HTTP.
 
+pub mod api_token;
 pub mod article;
 pub mod article_document;
 pub mod article_event;

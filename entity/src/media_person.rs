@@ -1,8 +1,9 @@
 //! A person a media item depicts.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "media_person")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

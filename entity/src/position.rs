@@ -1,8 +1,9 @@
 //! A title a person holds in an organization for a period.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "position")]
 pub struct Model {
     #[sea_orm(primary_key)]

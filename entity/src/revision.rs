@@ -1,8 +1,9 @@
 //! An earlier state of an edited record, kept as a JSON snapshot.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "revision")]
 pub struct Model {
     #[sea_orm(primary_key)]

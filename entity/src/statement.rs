@@ -1,8 +1,9 @@
 //! Words a person said, at an event or in an article.
 
 use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, Serialize, Deserialize)]
 #[sea_orm(table_name = "statement")]
 pub struct Model {
     #[sea_orm(primary_key)]

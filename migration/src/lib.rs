@@ -10,6 +10,7 @@ mod m20261126_000002_create_events_documents;
 mod m20261126_000003_create_articles_media_tags;
 mod m20261126_000004_create_awards_statements_commemorations;
 mod m20261126_000005_create_revisions;
+mod m20261126_000006_create_api_tokens;
 
 /// Every migration, in the order they run.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_create_articles_media_tags::Migration),
             Box::new(m20261126_000004_create_awards_statements_commemorations::Migration),
             Box::new(m20261126_000005_create_revisions::Migration),
+            Box::new(m20261126_000006_create_api_tokens::Migration),
         ]
     }
 }

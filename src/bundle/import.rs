@@ -999,16 +999,12 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
             clean(&r.middle_name),
             clean(&r.given_name),
         );
-        // Without the parts, a Vietnamese full name is family, middle…, given.
-        let words: Vec<&str> = full_name.split(' ').collect();
-        let sort_key = match (&family, &given) {
-            (Some(f), Some(g)) => text::sort_key(&[g, f, middle.as_deref().unwrap_or("")]),
-            _ if words.len() >= 2 => {
-                let middle_words = words[1..words.len() - 1].join(" ");
-                text::sort_key(&[words[words.len() - 1], words[0], &middle_words])
-            }
-            _ => text::sort_key(&[&full_name]),
-        };
+        let sort_key = text::person_sort_key(
+            &full_name,
+            family.as_deref(),
+            middle.as_deref(),
+            given.as_deref(),
+        );
         let values = vec![
             slug.into(),
             full_name.clone().into(),

@@ -1,5 +1,5 @@
 //! Who sees what. A reader sees published articles whose time has come and nothing
-//! deleted; visibility is computed from status and time, so a scheduled article
+//! deleted; editors see every article that is not deleted. Visibility is computed from status and time, so a scheduled article
 //! appears at its moment with no job runner.
 
 use std::sync::Arc;
@@ -15,8 +15,19 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// Who is asking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Viewer {
-    /// Anyone without a token.
+    /// Anyone without a token: published content whose time has come.
     Reader,
+    /// An editor's token: drafts, scheduled and archived articles too.
+    Editor,
+    /// An admin's token: what an editor sees.
+    Admin,
+}
+
+impl Viewer {
+    /// Whether this viewer may see unpublished articles.
+    pub fn is_editor(self) -> bool {
+        matches!(self, Self::Editor | Self::Admin)
+    }
 }
 
 /// The viewer and the instant a request is answered at.
@@ -37,6 +48,9 @@ impl Visibility {
                 .add(article::Column::DeletedAt.is_null())
                 .add(article::Column::Status.eq(PUBLISHED))
                 .add(article::Column::PublishedAt.lte(self.now)),
+            Viewer::Editor | Viewer::Admin => {
+                Condition::all().add(article::Column::DeletedAt.is_null())
+            }
         }
     }
 }

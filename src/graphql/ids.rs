@@ -21,10 +21,11 @@ pub enum Kind {
     Award,
     Statement,
     Commemoration,
+    Revision,
 }
 
 impl Kind {
-    const ALL: [Kind; 11] = [
+    const ALL: [Kind; 12] = [
         Kind::Article,
         Kind::Person,
         Kind::Organization,
@@ -36,6 +37,7 @@ impl Kind {
         Kind::Award,
         Kind::Statement,
         Kind::Commemoration,
+        Kind::Revision,
     ];
 
     /// The GraphQL type name.
@@ -52,7 +54,15 @@ impl Kind {
             Kind::Award => "Award",
             Kind::Statement => "Statement",
             Kind::Commemoration => "Commemoration",
+            Kind::Revision => "Revision",
         }
+    }
+}
+
+impl Kind {
+    /// The kind with this GraphQL type name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.name() == name)
     }
 }
 
@@ -67,10 +77,7 @@ pub fn decode(id: &str) -> AppResult<(Kind, i64)> {
     let bytes = URL_SAFE_NO_PAD.decode(id).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let (name, number) = text.split_once(':').ok_or_else(invalid)?;
-    let kind = Kind::ALL
-        .into_iter()
-        .find(|kind| kind.name() == name)
-        .ok_or_else(invalid)?;
+    let kind = Kind::from_name(name).ok_or_else(invalid)?;
     let number = number.parse::<i64>().map_err(|_| invalid())?;
     Ok((kind, number))
 }

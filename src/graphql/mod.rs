@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod ids;
 pub mod loaders;
+pub mod mutation;
 pub mod query;
 pub mod schema;
 pub mod types;

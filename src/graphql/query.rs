@@ -12,14 +12,16 @@ use entity::{
 };
 
 use crate::error::{AppError, AppResult, FieldResult};
-use crate::graphql::connection::{Conn, Cursor, Keyset, PageArgs, SortValue, keyset_connection};
+use crate::graphql::connection::{
+    Conn, Cursor, Keyset, MAX_PAGE_SIZE, PageArgs, SortValue, keyset_connection,
+};
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{self, Content};
 use crate::graphql::types::article::{self as articles, ArticleFilter, ArticleOrder};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::{
     Anniversary, Article, Award, Commemoration, Document, Event, Media, Node, Organization, Person,
-    Position, Statement, Tag,
+    Position, Revision, Statement, Tag,
 };
 use crate::text;
 
@@ -142,6 +144,7 @@ async fn node_of(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
         Kind::Commemoration => loaders::by_id::<commemoration::Entity>(ctx, id)
             .await?
             .map(|m| Node::Commemoration(Commemoration(m))),
+        Kind::Revision => None,
     })
 }
 
@@ -162,6 +165,33 @@ impl QueryRoot {
         // Started together, the loads share the loader's batches.
         let nodes = futures_util::future::join_all(lookups).await;
         Ok(nodes.into_iter().collect::<AppResult<Vec<_>>>()?)
+    }
+
+    /// The earlier states of an object, newest first: editors and admins only.
+    async fn revisions(
+        &self,
+        ctx: &Context<'_>,
+        of: ID,
+        #[graphql(default = 20)] first: i32,
+    ) -> FieldResult<Vec<Revision>> {
+        let inner = loaders::loader(ctx)?.loader();
+        if !inner.visibility.viewer.is_editor() {
+            return Err(AppError::Unauthenticated(
+                "revisions are for editors: send an editor's or an admin's token".into(),
+            )
+            .into());
+        }
+        if !(0..=MAX_PAGE_SIZE).contains(&first) {
+            return Err(AppError::bad_input(format!(
+                "`first` must be between 0 and {MAX_PAGE_SIZE}, not {first}"
+            ))
+            .into());
+        }
+        let (kind, id) = ids::decode(&of)?;
+        let kept = crate::domain::editing::revisions(&inner.db, kind.name(), id, first as u64)
+            .await
+            .map_err(AppError::from)?;
+        Ok(kept.into_iter().map(Revision).collect())
     }
 
     /// One article, by slug or by ID.

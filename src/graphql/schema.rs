@@ -1,17 +1,18 @@
 //! Building the executable schema, and its SDL.
 
-use async_graphql::{EmptyMutation, EmptySubscription, SDLExportOptions, Schema};
+use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
+use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 
 /// The schema type of bantin.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The schema with its limits, ready to execute.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .data(db)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
@@ -22,7 +23,7 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
 
 /// The SDL of the schema, sorted so that diffs are stable: what `schema.graphql` holds.
 pub fn sdl() -> String {
-    Schema::build(QueryRoot, EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .finish()
         .sdl_with_options(
             SDLExportOptions::new()

@@ -85,6 +85,25 @@ pub fn sort_key(parts: &[&str]) -> String {
     letters
 }
 
+/// The collation key of a person: given name, then family, then middle. Without
+/// the parts, a Vietnamese full name is read as family, middle…, given.
+pub fn person_sort_key(
+    full_name: &str,
+    family: Option<&str>,
+    middle: Option<&str>,
+    given: Option<&str>,
+) -> String {
+    let words: Vec<&str> = full_name.split(' ').collect();
+    match (family, given) {
+        (Some(family), Some(given)) => sort_key(&[given, family, middle.unwrap_or("")]),
+        _ if words.len() >= 2 => {
+            let middle_words = words[1..words.len() - 1].join(" ");
+            sort_key(&[words[words.len() - 1], words[0], &middle_words])
+        }
+        _ => sort_key(&[full_name]),
+    }
+}
+
 /// Splits text into (letter rank, tone rank) pairs. Ranks start at 2 (digits), then
 /// 12 onwards for letters; anything else (punctuation, spaces) is skipped.
 fn syllable_letters(text: &str) -> Vec<(u16, u8)> {

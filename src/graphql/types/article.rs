@@ -60,7 +60,7 @@ pub enum ArticleStatus {
     Draft,
     /// Published (from `publishedAt` on).
     Published,
-    /// Withdrawn from the front page but still readable.
+    /// Withdrawn: no longer public; editors still see it.
     Archived,
 }
 

@@ -22,6 +22,16 @@ impl Award {
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Award, self.0.id)
     }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
+    }
     /// What was given, such as `Bằng khen`.
     async fn name(&self) -> &str {
         &self.0.name
@@ -81,6 +91,16 @@ impl Statement {
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Statement, self.0.id)
     }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
+    }
     /// What kind of statement (`speech`, `conclusion`, `quote`, …).
     async fn kind(&self) -> Option<&str> {
         self.0.kind.as_deref()
@@ -130,6 +150,16 @@ impl Commemoration {
     /// The global ID.
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Commemoration, self.0.id)
+    }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
     }
     /// What is commemorated.
     async fn name(&self) -> &str {

@@ -23,6 +23,16 @@ impl Document {
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Document, self.0.id)
     }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
+    }
     /// The code as written, such as `16-KL/TƯ`.
     async fn code(&self) -> &str {
         &self.0.code

@@ -35,6 +35,18 @@ pub enum ParticipantRole {
 }
 
 impl ParticipantRole {
+    /// The stored form.
+    pub fn stored(self) -> &'static str {
+        match self {
+            Self::Chair => "chair",
+            Self::Speaker => "speaker",
+            Self::Guest => "guest",
+            Self::Delegate => "delegate",
+            Self::Attendee => "attendee",
+            Self::Organizer => "organizer",
+        }
+    }
+
     /// Reads the stored form; unknown roles read as attendance.
     pub fn from_stored(text: &str) -> Self {
         match text {
@@ -62,6 +74,16 @@ impl Event {
     /// The global ID.
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Event, self.0.id)
+    }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
     }
     /// The URL slug, unique.
     async fn slug(&self) -> &str {

@@ -27,6 +27,16 @@ impl Media {
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Media, self.model.id)
     }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.model.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.model.updated_at)
+    }
     /// Where the file is.
     async fn url(&self) -> &str {
         &self.model.url
@@ -66,6 +76,16 @@ impl Tag {
     /// The global ID.
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Tag, self.0.id)
+    }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
     }
     /// The URL slug, unique.
     async fn slug(&self) -> &str {

@@ -10,6 +10,7 @@ pub mod event;
 pub mod media;
 pub mod organization;
 pub mod person;
+pub mod revision;
 pub mod scalars;
 
 pub use article::Article;
@@ -19,6 +20,7 @@ pub use event::Event;
 pub use media::{Media, Tag};
 pub use organization::Organization;
 pub use person::{Person, Position};
+pub use revision::Revision;
 
 /// An object with a global ID, fetchable with `node(id:)`.
 #[derive(Interface)]

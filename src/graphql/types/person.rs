@@ -38,6 +38,16 @@ impl Person {
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Person, self.0.id)
     }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
+    }
     /// The URL slug, unique.
     async fn slug(&self) -> &str {
         &self.0.slug
@@ -116,6 +126,16 @@ impl Position {
     /// The global ID.
     pub async fn id(&self) -> ID {
         ids::encode(Kind::Position, self.0.id)
+    }
+
+    /// The version an update or delete must be based on.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    /// When it last changed.
+    async fn updated_at(&self) -> crate::graphql::types::scalars::DateTime {
+        crate::graphql::types::scalars::DateTime(self.0.updated_at)
     }
     /// The title, as written.
     async fn title(&self) -> &str {

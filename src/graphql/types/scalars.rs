@@ -66,6 +66,15 @@ pub enum DatePrecision {
 }
 
 impl DatePrecision {
+    /// The stored form.
+    pub fn stored(self) -> &'static str {
+        match self {
+            Self::Day => "day",
+            Self::Month => "month",
+            Self::Year => "year",
+        }
+    }
+
     /// Reads the stored form (`day`, `month`, `year`); anything else is a day.
     pub fn from_stored(text: Option<&str>) -> Self {
         match text {
