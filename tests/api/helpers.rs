@@ -1,8 +1,8 @@
 //! The test application: the real router on a real socket, over a real SQLite file
 //! or a fresh PostgreSQL database, with a counter of the SQL statements it runs.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bantin::app::{AppState, router};
 use bantin::config::{DatabaseArgs, Limits};
@@ -23,6 +23,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub backend: Backend,
     statements: Arc<AtomicU64>,
+    clock: Arc<Mutex<DateTime<Utc>>>,
     client: reqwest::Client,
     cleanup: Cleanup,
 }
@@ -122,7 +123,13 @@ impl TestApp {
                 .expect("load the sample");
         }
         let limits = Limits::default();
-        let state = AppState::new(db.clone(), &limits, Arc::new(now));
+        let clock = Arc::new(Mutex::new(now()));
+        let time = clock.clone();
+        let state = AppState::new(
+            db.clone(),
+            &limits,
+            Arc::new(move || *time.lock().unwrap_or_else(PoisonError::into_inner)),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -135,6 +142,7 @@ impl TestApp {
             db,
             backend,
             statements,
+            clock,
             client: reqwest::Client::new(),
             cleanup,
         })
@@ -151,6 +159,49 @@ impl TestApp {
             .json()
             .await
             .expect("JSON response")
+    }
+
+    /// Posts a query with an `Authorization: Bearer` token (none: a reader); returns
+    /// the HTTP status and the JSON response.
+    pub async fn graphql_as(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: Value,
+    ) -> (u16, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON response"))
+    }
+
+    /// Posts a query with a token that must succeed; returns `data`.
+    pub async fn data_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, response) = self.graphql_as(Some(token), query, variables).await;
+        assert!(
+            status == 200 && response.get("errors").is_none(),
+            "unexpected errors ({status}): {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// Creates an API token with this role; returns the secret.
+    pub async fn token(&self, role: bantin::auth::Role, name: &str) -> String {
+        bantin::auth::create(&self.db, name, role, now())
+            .await
+            .expect("token")
+            .1
+    }
+
+    /// Moves the app's clock.
+    pub fn set_now(&self, at: DateTime<Utc>) {
+        *self.clock.lock().unwrap_or_else(PoisonError::into_inner) = at;
     }
 
     /// Posts a query that must succeed; returns `data`.

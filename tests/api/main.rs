@@ -4,6 +4,7 @@
 
 mod binary;
 mod bundles;
+mod editing;
 mod helpers;
 mod http;
 mod n_plus_one;
