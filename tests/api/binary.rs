@@ -1,5 +1,5 @@
 //! The `bantin` binary: `serve` with settings from the environment, the sample
-//! loaded once, `--no-sample`, and `schema --check`.
+//! loaded once, `--no-sample`, `schema --check`, `import`, and `token`.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -147,5 +147,79 @@ async fn import_reads_standard_input_and_fails_loudly() {
     let (ok, log) = run(bad).await;
     assert!(!ok);
     assert!(log.contains("line 2: slug:"), "{log}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_stored_hashed_listed_and_revoked() {
+    let dir = std::env::temp_dir().join(format!("bantin_token_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.join("token.db").display());
+    let token = |args: &[&str]| {
+        let database = database.clone();
+        let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
+        async move {
+            let output = Command::new(BIN)
+                .arg("token")
+                .args(&args)
+                .env("DATABASE_URL", &database)
+                .output()
+                .await
+                .unwrap();
+            (
+                output.status.success(),
+                String::from_utf8(output.stdout).unwrap(),
+            )
+        }
+    };
+    let (ok, secret) = token(&["create", "--role", "editor", "--name", "Tòa soạn"]).await;
+    assert!(ok);
+    let secret = secret.trim().to_owned();
+    assert!(secret.starts_with("bt_"), "{secret}");
+    let (ok, _) = token(&["create", "--role", "writer", "--name", "x"]).await;
+    assert!(!ok, "an unknown role is refused");
+
+    // Only the digest is stored.
+    let stored = std::fs::read(dir.join("token.db")).unwrap();
+    let wal = std::fs::read(dir.join("token.db-wal")).unwrap_or_default();
+    for bytes in [&stored, &wal] {
+        assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()));
+    }
+    let (ok, list) = token(&["list"]).await;
+    assert!(ok);
+    assert!(list.contains("editor\tTòa soạn"), "{list}");
+    assert!(!list.contains(&secret));
+
+    // The token writes; revoked, it is refused.
+    let port = free_port().await;
+    let mut server = start(&database, port, &["--no-sample"]).await;
+    let create = json!({ "query": r#"mutation { createTag(input: { name: "Kinh tế" }) { tag { slug } } }"# });
+    let post = |body: Value| {
+        let secret = secret.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(format!("http://127.0.0.1:{port}/graphql"))
+                .bearer_auth(secret)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let (status, body) = post(create.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["createTag"]["tag"]["slug"], "kinh-te");
+    let (ok, _) = token(&["revoke", "Tòa soạn"]).await;
+    assert!(ok);
+    let (status, body) = post(create).await;
+    assert_eq!(status, 401);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    let (ok, _) = token(&["revoke", "Tòa soạn"]).await;
+    assert!(!ok, "nothing left to revoke");
+    server.kill().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
