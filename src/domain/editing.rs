@@ -12,7 +12,7 @@ use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection,
     DatabaseTransaction, DbErr, EntityTrait, IntoActiveModel, QueryFilter, QuerySelect, SqlErr,
-    TransactionTrait, Value,
+    SqliteTransactionMode, TransactionOptions, TransactionTrait, Value,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -126,7 +126,15 @@ pub async fn in_transaction<T>(
     now: DateTime<Utc>,
     body: impl AsyncFnOnce(&Writer<'_>) -> WriteResult<T>,
 ) -> WriteResult<T> {
-    let txn = db.begin().await?;
+    // SQLite: take the write lock at BEGIN, so two writers queue on the busy timeout
+    // instead of failing when a read transaction tries to become a write one.
+    let sqlite = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+    let txn = db
+        .begin_with_options(TransactionOptions {
+            sqlite_transaction_mode: sqlite.then_some(SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?;
     let writer = Writer {
         txn: &txn,
         actor,

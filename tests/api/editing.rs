@@ -253,6 +253,40 @@ async fn a_stale_version_is_a_conflict_that_writes_nothing(app: &TestApp) {
     );
 }
 
+async fn racing_editors_from_one_version_cannot_both_win(app: &TestApp) {
+    let editor = app.token(Role::Editor, "editor").await;
+    let created = create_article(app, &editor, json!({ "title": "Gốc", "body": "B." })).await;
+    let id = created["article"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let edits = (0..8).map(|n| {
+        let variables = json!({ "id": id, "version": 1, "input": { "title": format!("Sửa {n}") } });
+        let editor = editor.clone();
+        async move {
+            app.graphql_as(Some(&editor), UPDATE_ARTICLE, variables)
+                .await
+        }
+    });
+    let answers = futures_util::future::join_all(edits).await;
+    let mut codes: Vec<String> = answers
+        .iter()
+        .map(|(status, body)| {
+            assert_eq!((*status, body.get("errors")), (200, None), "{body}");
+            first_error(&body["data"]["updateArticle"]).1
+        })
+        .collect();
+    codes.sort();
+    let mut expected = vec!["VERSION_CONFLICT".to_owned(); 7];
+    expected.insert(0, String::new());
+    assert_eq!(codes, expected, "exactly one edit wins");
+    let data = app
+        .data_as(&editor, r#"query($id: ID!) { node(id: $id) { ... on Article { version } } revisions(of: $id) { version } }"#, json!({ "id": id }))
+        .await;
+    assert_eq!(data["node"]["version"], 2);
+    assert_eq!(data["revisions"], json!([{ "version": 1 }]));
+}
+
 async fn revisions_list_and_restore(app: &TestApp) {
     let editor = app.token(Role::Editor, "Tòa soạn").await;
     let created = create_article(app, &editor, json!({ "title": "Bản đầu", "body": "Một." })).await;
@@ -922,6 +956,7 @@ async fn a_failure_midway_leaves_nothing_behind(app: &TestApp) {
 crate::on_both!(
     roles_allow_what_they_should,
     a_stale_version_is_a_conflict_that_writes_nothing,
+    racing_editors_from_one_version_cannot_both_win,
     revisions_list_and_restore,
     readers_never_see_drafts_scheduled_archived_or_deleted,
     each_invalid_field_is_named_and_nothing_is_written,
