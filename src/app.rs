@@ -24,6 +24,7 @@ use crate::config::{Limits, ServeArgs};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{AppSchema, build_schema};
+use crate::search::Search;
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -37,9 +38,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The state for a migrated database.
-    pub fn new(db: DatabaseConnection, limits: &Limits, clock: Clock) -> Self {
-        let schema = build_schema(db.clone(), limits);
+    /// The state for a migrated database and its search index.
+    pub fn new(db: DatabaseConnection, limits: &Limits, clock: Clock, search: &Search) -> Self {
+        let schema = build_schema(db.clone(), limits, search);
         Self { db, schema, clock }
     }
 }
@@ -158,7 +159,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         tracing::info!("loaded the sample content");
     }
-    let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now));
+    let search = Search::open(Some(&args.index_dir), &db).with_context(|| {
+        format!(
+            "could not open the search index in {} (each running instance needs its own \
+             BANTIN_INDEX_DIR)",
+            args.index_dir.display()
+        )
+    })?;
+    // The index catches up in the background; the API serves meanwhile.
+    search.indexer.spawn();
+    let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now), &search);
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!("GraphiQL on http://{}/", listener.local_addr()?);
     axum::serve(listener, router(state, &args.limits))

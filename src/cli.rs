@@ -1,5 +1,5 @@
 //! The command line: `serve` (the default), `migrate`, `import`, `export`,
-//! `generate`, `token`, `schema`.
+//! `generate`, `reindex`, `token`, `schema`.
 
 use std::path::PathBuf;
 
@@ -53,6 +53,15 @@ pub enum Command {
         /// Where to write; standard output when omitted.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Rebuild the search index from the database (and have every other running
+    /// instance rebuild theirs).
+    Reindex {
+        /// The index to rebuild; no server may be using it.
+        #[arg(long, env = "BANTIN_INDEX_DIR", default_value = "bantin-index")]
+        index_dir: PathBuf,
+        #[command(flatten)]
+        database: DatabaseArgs,
     },
     /// Create, list and revoke API tokens.
     Token {

@@ -29,6 +29,11 @@ pub struct ServeArgs {
     #[arg(long, env = "BANTIN_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
 
+    /// Where the search index lives (derived from the database; rebuilt when
+    /// missing). Each running instance needs its own.
+    #[arg(long, env = "BANTIN_INDEX_DIR", default_value = "bantin-index")]
+    pub index_dir: std::path::PathBuf,
+
     /// Do not load the sample content into an empty database.
     #[arg(long, env = "BANTIN_NO_SAMPLE", default_value_t = false)]
     pub no_sample: bool,

@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod search;
 pub mod telemetry;
 pub mod text;
 
@@ -54,6 +55,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Generate { size, seed, out } => {
             bundle_cli::generate(&size, seed, out.as_deref())?;
+        }
+        Command::Reindex {
+            index_dir,
+            database,
+        } => {
+            let db = db::connect(&database).await?;
+            db::migrate(&db).await?;
+            // Other instances follow the outbox and rebuild theirs; this one's
+            // rebuild starts above the mark, so it does not run twice.
+            search::enqueue_all(&db, chrono::Utc::now()).await?;
+            let started = std::time::Instant::now();
+            let count = search::rebuild(&db, &index_dir).await.with_context(|| {
+                format!(
+                    "could not rebuild the index in {} (is a server using it?)",
+                    index_dir.display()
+                )
+            })?;
+            tracing::info!(
+                "indexed {count} records in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Token { action, database } => {
             let db = db::connect(&database).await?;

@@ -24,6 +24,7 @@ pub mod organization;
 pub mod person;
 pub mod position;
 pub mod revision;
+pub mod search_outbox;
 pub mod source;
 pub mod statement;
 pub mod tag;

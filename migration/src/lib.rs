@@ -11,6 +11,7 @@ mod m20261126_000003_create_articles_media_tags;
 mod m20261126_000004_create_awards_statements_commemorations;
 mod m20261126_000005_create_revisions;
 mod m20261126_000006_create_api_tokens;
+mod m20261126_000007_create_search_outbox;
 
 /// Every migration, in the order they run.
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_create_awards_statements_commemorations::Migration),
             Box::new(m20261126_000005_create_revisions::Migration),
             Box::new(m20261126_000006_create_api_tokens::Migration),
+            Box::new(m20261126_000007_create_search_outbox::Migration),
         ]
     }
 }

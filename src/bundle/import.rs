@@ -1461,6 +1461,10 @@ pub async fn import(
         return Err(BundleError::line(1, "", "the bundle is empty"));
     }
     let summary = importer.finish().await?;
+    if summary.inserted + summary.updated > 0 {
+        // Every instance's search index rebuilds from the committed content.
+        crate::search::enqueue_all(&txn, now).await?;
+    }
     txn.commit().await?;
     // Fresh statistics, so the planner knows the new rows (a bulk load can turn a
     // table of ten rows into one of a million).

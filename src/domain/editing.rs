@@ -273,7 +273,20 @@ where
         E::column(Bookkeeping::DeletedAt),
         Value::ChronoDateTimeUtc(None),
     );
-    row.insert(w.txn).await.map_err(unique_violation::<E>)
+    let row = row.insert(w.txn).await.map_err(unique_violation::<E>)?;
+    follow::<E>(w, E::id(&row)).await?;
+    Ok(row)
+}
+
+/// Tells the search index about a change to a searchable record.
+async fn follow<E: Editable>(w: &Writer<'_>, id: i64) -> WriteResult<()>
+where
+    E::Model: IntoActiveModel<E::ActiveModel>,
+{
+    if crate::search::SEARCHED.contains(&E::NAME) {
+        crate::search::enqueue(w.txn, E::NAME, id, w.now).await?;
+    }
+    Ok(())
 }
 
 /// A unique-index violation names the unique field (a concurrent writer took the
@@ -368,6 +381,7 @@ where
             current: E::version(&after),
         });
     }
+    follow::<E>(w, id).await?;
     Ok(after)
 }
 

@@ -82,6 +82,7 @@ pub async fn load_if_empty(db: &DatabaseConnection) -> AppResult<bool> {
     }
     let txn = db.begin().await?;
     load(&txn).await?;
+    crate::search::enqueue_all(&txn, chrono::Utc::now()).await?;
     txn.commit().await?;
     Ok(true)
 }

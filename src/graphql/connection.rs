@@ -33,6 +33,8 @@ pub enum SortValue {
     Day(i32),
     /// A collation key or other byte-ordered text.
     Text(String),
+    /// A position in a ranked list (search results).
+    Rank(u32),
 }
 
 impl SortValue {
@@ -56,6 +58,7 @@ impl SortValue {
                 .ok_or_else(bad)?
                 .into(),
             Self::Text(text) => text.clone().into(),
+            Self::Rank(_) => return Err(bad()),
         })
     }
 
@@ -64,6 +67,7 @@ impl SortValue {
             Self::Time(micros) => format!("t{micros}"),
             Self::Day(days) => format!("d{days}"),
             Self::Text(text) => format!("s{text}"),
+            Self::Rank(rank) => format!("r{rank}"),
         }
     }
 
@@ -73,6 +77,7 @@ impl SortValue {
             "t" => rest.parse().ok().map(Self::Time),
             "d" => rest.parse().ok().map(Self::Day),
             "s" => Some(Self::Text(rest.to_owned())),
+            "r" => rest.parse().ok().map(Self::Rank),
             _ => None,
         }
     }
@@ -235,6 +240,11 @@ pub enum TotalCount {
     Query(DatabaseConnection, Box<SelectStatement>),
     /// Already known.
     Known(u64),
+    /// Count the matches of a search.
+    Search(
+        std::sync::Arc<crate::search::SearchIndex>,
+        Box<crate::search::Query>,
+    ),
 }
 
 #[Object]
@@ -249,6 +259,10 @@ impl TotalCount {
     async fn count(&self) -> AppResult<u64> {
         match self {
             Self::Known(n) => Ok(*n),
+            Self::Search(index, search) => index
+                .count((**search).clone())
+                .await
+                .map_err(|e| AppError::Internal(e.to_string())),
             Self::Query(db, query) => {
                 let statement = db.get_database_backend().build(
                     Query::select()

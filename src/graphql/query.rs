@@ -19,6 +19,7 @@ use crate::graphql::ids::{self, Kind};
 use crate::graphql::loaders::{self, Content};
 use crate::graphql::types::article::{self as articles, ArticleFilter, ArticleOrder};
 use crate::graphql::types::scalars::Date;
+use crate::graphql::types::search::{self, SearchConn, SearchType};
 use crate::graphql::types::{
     Anniversary, Article, Award, Commemoration, Document, Event, Media, Node, Organization, Person,
     Position, Revision, Statement, Tag,
@@ -229,6 +230,32 @@ impl QueryRoot {
             before,
         };
         Ok(articles::list(ctx, filter, order_by, args).await?)
+    }
+
+    /// Searches articles, people, organizations, events and documents at once,
+    /// best match first: accents, case and Unicode form are ignored (though a match
+    /// with the diacritics as typed ranks higher), `"quoted words"` match as a
+    /// phrase, and the last word matches as a prefix while it is being typed.
+    #[graphql(complexity = "first.unwrap_or(20).max(0) as usize * child_complexity")]
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        types: Option<Vec<SearchType>>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> FieldResult<SearchConn> {
+        let kinds = types
+            .unwrap_or_default()
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        let args = PageArgs {
+            first,
+            after,
+            ..PageArgs::default()
+        };
+        Ok(search::search(ctx, &query, kinds, args).await?)
     }
 
     /// One person, by slug or by ID.

@@ -6,14 +6,17 @@ use sea_orm::DatabaseConnection;
 use crate::config::Limits;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
+use crate::search::Search;
 
 /// The schema type of bantin.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// The schema with its limits, ready to execute.
-pub fn build_schema(db: DatabaseConnection, limits: &Limits) -> AppSchema {
+pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) -> AppSchema {
     Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .data(db)
+        .data(search.index.clone())
+        .data(search.indexer.clone())
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64)

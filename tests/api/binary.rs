@@ -15,10 +15,16 @@ async fn free_port() -> u16 {
 }
 
 async fn start(database: &str, port: u16, extra: &[&str]) -> Child {
+    // One index a database, beside it.
+    let index: String = database
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '_' })
+        .collect();
     let child = Command::new(BIN)
         .arg("serve")
         .args(extra)
         .env("DATABASE_URL", database)
+        .env("BANTIN_INDEX_DIR", std::env::temp_dir().join(index))
         .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -125,10 +125,18 @@ impl TestApp {
         let limits = Limits::default();
         let clock = Arc::new(Mutex::new(now()));
         let time = clock.clone();
+        let search = bantin::search::Search::open(None, &db).expect("search index");
+        search
+            .indexer
+            .initialize()
+            .await
+            .expect("index the content");
+        search.indexer.spawn();
         let state = AppState::new(
             db.clone(),
             &limits,
             Arc::new(move || *time.lock().unwrap_or_else(PoisonError::into_inner)),
+            &search,
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -26,6 +26,7 @@ use crate::graphql::types::{
     Article, Award, Commemoration, Document, Event, Media, Node, Organization, Person, Position,
     Statement, Tag,
 };
+use crate::search::Indexer;
 
 mod article_mutations;
 mod directory;
@@ -198,6 +199,7 @@ pub(crate) struct Session<'a> {
     db: &'a DatabaseConnection,
     actor: &'a Actor,
     now: DateTime<Utc>,
+    indexer: Option<&'a Arc<Indexer>>,
 }
 
 /// The session of a mutation: `UNAUTHENTICATED` without a token.
@@ -216,7 +218,13 @@ pub(crate) fn session<'a>(ctx: &Context<'a>) -> FieldResult<Session<'a>> {
     let now = ctx
         .data_opt::<Clock>()
         .map_or_else(Utc::now, |clock| clock());
-    Ok(Session { db, actor, now })
+    let indexer = ctx.data_opt::<Arc<Indexer>>();
+    Ok(Session {
+        db,
+        actor,
+        now,
+        indexer,
+    })
 }
 
 impl Session<'_> {
@@ -229,6 +237,12 @@ impl Session<'_> {
         E::Model: IntoActiveModel<E::ActiveModel>,
     {
         let result = editing::in_transaction(self.db, self.actor, self.now, body).await;
+        if result.is_ok()
+            && let Some(indexer) = self.indexer
+        {
+            // Committed: searchable now rather than at the next poll.
+            indexer.wake();
+        }
         self.answer::<E>(result).await
     }
 

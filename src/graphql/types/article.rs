@@ -220,6 +220,9 @@ pub struct ArticleFilter {
     pub document: Option<ID>,
     /// Only those with this tag.
     pub tag: Option<ID>,
+    /// Only those matching this search (as `search(query:)` reads it); the list is
+    /// then in order of relevance, and goes at most 1,000 deep.
+    pub search: Option<String>,
 }
 
 /// The order of an article list.
@@ -346,6 +349,79 @@ impl ArticleFilter {
     }
 }
 
+/// The order name of searched article lists.
+const RELEVANCE: &str = "relevance";
+
+/// `articles(filter: { search })`: the search's ranked article ids, narrowed by the
+/// other filters in the database, paged by rank.
+async fn searched(
+    ctx: &Context<'_>,
+    query: &str,
+    filter: &ArticleFilter,
+    args: PageArgs,
+) -> AppResult<Conn<Article>> {
+    use crate::graphql::types::search;
+    let page = args.page(RELEVANCE)?;
+    let index = search::index(ctx)?;
+    let wanted = search::prepare(
+        ctx,
+        query,
+        vec![crate::search::SearchKind::Article],
+        0,
+        search::MAX_HITS,
+    )?;
+    let hits = index.search(wanted).await.map_err(search::internal)?;
+    let rank: HashMap<i64, u32> = hits
+        .iter()
+        .enumerate()
+        .map(|(rank, hit)| (hit.id, rank as u32))
+        .collect();
+    let inner = loaders::loader(ctx)?.loader();
+    let mut rows: Vec<(u32, Arc<article::Model>)> = article::Entity::find()
+        .filter(inner.visibility.articles())
+        .filter(filter.condition()?)
+        .filter(article::Column::Id.is_in(rank.keys().copied()))
+        .all(&inner.db)
+        .await?
+        .into_iter()
+        .filter_map(|row| Some((*rank.get(&row.id)?, Arc::new(row))))
+        .collect();
+    rows.sort_by_key(|(rank, _)| *rank);
+    let total = TotalCount::Known(rows.len() as u64);
+    let position = match &page.cursor {
+        Some(Cursor {
+            value: SortValue::Rank(rank),
+            ..
+        }) => Some(*rank),
+        Some(_) => return Err(AppError::bad_input("not a cursor of a searched list")),
+        None => None,
+    };
+    // The rows of the page in the direction of travel, plus one to tell if there is
+    // more; `connection` puts a backward page back in order.
+    let window: Vec<_> = if page.backward {
+        rows.into_iter()
+            .rev()
+            .filter(|(rank, _)| position.is_none_or(|p| *rank < p))
+            .take(page.size as usize + 1)
+            .collect()
+    } else {
+        rows.into_iter()
+            .filter(|(rank, _)| position.is_none_or(|p| *rank > p))
+            .take(page.size as usize + 1)
+            .collect()
+    };
+    Ok(connection(
+        window,
+        &page,
+        total,
+        |(rank, row)| Cursor {
+            value: SortValue::Rank(*rank),
+            id: row.id,
+        },
+        |(_, row)| Article(row),
+    ))
+}
+
 /// The root `articles` connection.
 pub async fn list(
     ctx: &Context<'_>,
@@ -353,11 +429,15 @@ pub async fn list(
     order: ArticleOrder,
     args: PageArgs,
 ) -> AppResult<Conn<Article>> {
+    let filter = filter.unwrap_or_default();
+    if let Some(query) = &filter.search {
+        return searched(ctx, query, &filter, args).await;
+    }
     let inner = loaders::loader(ctx)?.loader();
     let page = args.page(order.name())?;
     let base = article::Entity::find()
         .filter(inner.visibility.articles())
-        .filter(filter.unwrap_or_default().condition()?);
+        .filter(filter.condition()?);
     keyset_connection(
         &inner.db,
         base,

@@ -12,6 +12,7 @@ pub mod organization;
 pub mod person;
 pub mod revision;
 pub mod scalars;
+pub mod search;
 
 pub use article::Article;
 pub use award::{Anniversary, Award, Commemoration, Statement};
