@@ -196,6 +196,9 @@ const BODY: f32 = 1.0;
 const EXACT: f32 = 1.5;
 /// The extra weight of all the words as one phrase.
 const WHOLE_PHRASE: f32 = 3.0;
+/// The weight of a title word that only starts with the word being typed: below
+/// any whole-word match, so "lúa" finds "lúa" before "luận".
+const PREFIX: f32 = 0.5;
 
 /// A word that must appear in some field (or, for a prefix, start a word of the
 /// title); its exact form scores extra.
@@ -214,7 +217,7 @@ fn word_clause(f: &Fields, word: &Word, prefix: bool) -> Box<dyn Query> {
         && let Ok(regex) =
             RegexQuery::from_pattern(&format!("{}.*", regex_escape(&word.folded)), f.title)
     {
-        clauses.push(boost(Box::new(regex), TITLE));
+        clauses.push(boost(Box::new(regex), PREFIX));
     }
     any(clauses)
 }

@@ -100,12 +100,13 @@ impl TestApp {
                 (url, Cleanup::Database { admin_url, name })
             }
         };
-        let mut db = bantin::db::connect(&DatabaseArgs {
+        let args = DatabaseArgs {
             database_url: url,
             max_connections: 4,
-        })
-        .await
-        .expect("connect");
+        };
+        let mut db = bantin::db::connect(&args).await.expect("connect");
+        // The search indexer polls on a pool of its own, outside the statement count.
+        let index_db = bantin::db::connect(&args).await.expect("connect");
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
         // `BANTIN_TEST_SQL=1` prints every statement, to see what a query costs.
@@ -125,7 +126,7 @@ impl TestApp {
         let limits = Limits::default();
         let clock = Arc::new(Mutex::new(now()));
         let time = clock.clone();
-        let search = bantin::search::Search::open(None, &db).expect("search index");
+        let search = bantin::search::Search::open(None, &index_db).expect("search index");
         search
             .indexer
             .initialize()

@@ -11,4 +11,5 @@ mod n_plus_one;
 mod pagination;
 mod sample;
 mod schema;
+mod search;
 mod text;
