@@ -26,39 +26,17 @@ SERVERS=${*:-"bantin-pg postgraphile baseline bantin-sqlite"}
 mkdir -p "$OUT" "$WORK/bodies"
 
 need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
-need wrk wrk
-need psql postgresql
 need node nodejs
 need npm npm
-version=$(ls /etc/postgresql | sort -V | tail -n 1)
-pg_lsclusters --no-header | grep -q "^$version *main .*online" || pg_ctlcluster --skip-systemctl-redirect "$version" main start
-PGLOG=$(pg_lsclusters --no-header | awk '$2=="main"{print $7; exit}')
-
-echo "--- building bantin and the baseline"
-cargo build --release --quiet
+# shellcheck source=bench/prepare.sh
+. bench/prepare.sh
+echo "--- building the baseline"
 (cd bench/baseline && CARGO_TARGET_DIR="$ROOT/target/bench-baseline" cargo build --release --quiet)
 if [ ! -x "$WORK/postgraphile/node_modules/.bin/postgraphile" ]; then
     echo "--- installing PostGraphile"
     mkdir -p "$WORK/postgraphile"
     cp bench/postgraphile/package.json bench/postgraphile/package-lock.json "$WORK/postgraphile/"
     (cd "$WORK/postgraphile" && npm ci --silent --no-audit --no-fund)
-fi
-BIN=target/release/bantin
-
-CORPUS="$WORK/corpus-$SIZE-$SEED.jsonl"
-[ -s "$CORPUS" ] || "$BIN" generate --size "$SIZE" --seed "$SEED" --out "$CORPUS"
-expected=$(($(wc -l < "$CORPUS") - 1))
-stored=$(psql "$DSN" -XAtc "SELECT (SELECT count(*) FROM article) + (SELECT count(*) FROM person) + (SELECT count(*) FROM organization) + (SELECT count(*) FROM position) + (SELECT count(*) FROM event)" 2>/dev/null || echo 0)
-if [ "$stored" != "$expected" ]; then
-    echo "--- importing $CORPUS into PostgreSQL ($DB)"
-    psql "$PG_ADMIN/postgres" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
-    DATABASE_URL="$DSN" RUST_LOG=warn "$BIN" import "$CORPUS"
-    psql "$DSN" -qc "ANALYZE"
-fi
-SQLITE="$WORK/bench.db"
-if [ ! -s "$SQLITE" ]; then
-    echo "--- importing $CORPUS into SQLite"
-    DATABASE_URL="sqlite://$SQLITE?mode=rwc" RUST_LOG=warn "$BIN" import "$CORPUS"
 fi
 
 echo "--- request bodies"
@@ -95,12 +73,21 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+wait_for_index() {  # url
+    for _ in $(seq 1 600); do
+        curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "$1" \
+            | grep -q '"totalCount":[1-9]' && return 0
+        sleep 0.5
+    done
+    echo "the search index of $1 was not built in 5 minutes" >&2; exit 1
+}
+
 start() {  # server -> sets PID, URL, KIND
     case "$1" in
         bantin-pg) URL=http://127.0.0.1:5400/graphql; KIND=bantin
-            DATABASE_URL="$DSN?sslmode=disable" BANTIN_LISTEN=127.0.0.1:5400 RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
+            DATABASE_URL="$DSN?sslmode=disable" BANTIN_LISTEN=127.0.0.1:5400 BANTIN_INDEX_DIR="$WORK/index-pg" RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
         bantin-sqlite) URL=http://127.0.0.1:5401/graphql; KIND=bantin
-            DATABASE_URL="sqlite://$SQLITE" BANTIN_LISTEN=127.0.0.1:5401 RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
+            DATABASE_URL="sqlite://$SQLITE" BANTIN_LISTEN=127.0.0.1:5401 BANTIN_INDEX_DIR="$WORK/index-sqlite" RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
         postgraphile) URL=http://127.0.0.1:5200/graphql; KIND=postgraphile
             DATABASE_URL="$DSN" PORT=5200 bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
         baseline) URL=http://127.0.0.1:5100/graphql; KIND=baseline
@@ -109,10 +96,13 @@ start() {  # server -> sets PID, URL, KIND
     PID=$!
     for _ in $(seq 1 240); do
         code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$WORK/bodies/$KIND-q1.json" "$URL" || true)
-        [ "$code" = 200 ] && return 0
+        [ "$code" = 200 ] && break
         sleep 0.5
     done
-    echo "$1 did not come up" >&2; exit 1
+    [ "$code" = 200 ] || { echo "$1 did not come up" >&2; exit 1; }
+    # bantin builds its search index in the background on first start: wait for it,
+    # so the build does not share the CPU with the load.
+    if [ "$KIND" = bantin ]; then wait_for_index "$URL"; fi
 }
 
 sql_count() {  # url body -> statements PostgreSQL received for one request
@@ -124,7 +114,8 @@ sql_count() {  # url body -> statements PostgreSQL received for one request
     curl -s -o /dev/null -H 'Content-Type: application/json' --data-binary @"$one" "$1"
     sleep 1
     runuser -u postgres -- psql -Xq -c "ALTER SYSTEM RESET log_statement" -c "SELECT pg_reload_conf()" > /dev/null
-    tail -c +"$((off + 1))" "$PGLOG" | grep -cE "@$DB LOG:  (statement|execute [^:]*):" || true
+    # The search indexer's outbox polls are not the request's.
+    tail -c +"$((off + 1))" "$PGLOG" | grep -E "@$DB LOG:  (statement|execute [^:]*):" | grep -vc search_outbox || true
 }
 
 for round in $(seq 1 "$ROUNDS"); do

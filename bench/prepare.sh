@@ -1,0 +1,32 @@
+# Shared set-up of the benchmarks, sourced by run.sh and search.sh: installs wrk
+# and PostgreSQL when missing, starts PostgreSQL, builds bantin, generates the corpus
+# and imports it into PostgreSQL ($DSN) and SQLite ($SQLITE) unless already there.
+# Expects ROOT, WORK, SIZE, SEED, PG_ADMIN, DB, DSN to be set.
+
+need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
+need wrk wrk
+need psql postgresql
+version=$(ls /etc/postgresql | sort -V | tail -n 1)
+pg_lsclusters --no-header | grep -q "^$version *main .*online" || pg_ctlcluster --skip-systemctl-redirect "$version" main start
+PGLOG=$(pg_lsclusters --no-header | awk '$2=="main"{print $7; exit}')
+
+echo "--- building bantin"
+cargo build --release --quiet
+BIN=target/release/bantin
+
+CORPUS="$WORK/corpus-$SIZE-$SEED.jsonl"
+[ -s "$CORPUS" ] || "$BIN" generate --size "$SIZE" --seed "$SEED" --out "$CORPUS"
+expected=$(($(wc -l < "$CORPUS") - 1))
+stored=$(psql "$DSN" -XAtc "SELECT (SELECT count(*) FROM article) + (SELECT count(*) FROM person) + (SELECT count(*) FROM organization) + (SELECT count(*) FROM position) + (SELECT count(*) FROM event)" 2>/dev/null || echo 0)
+if [ "$stored" != "$expected" ]; then
+    echo "--- importing $CORPUS into PostgreSQL ($DB)"
+    psql "$PG_ADMIN/postgres" -qc "DROP DATABASE IF EXISTS $DB" -qc "CREATE DATABASE $DB"
+    DATABASE_URL="$DSN" RUST_LOG=warn "$BIN" import "$CORPUS"
+    psql "$DSN" -qc "ANALYZE"
+fi
+SQLITE="$WORK/bench.db"
+if [ ! -s "$SQLITE" ]; then
+    echo "--- importing $CORPUS into SQLite"
+    DATABASE_URL="sqlite://$SQLITE?mode=rwc" RUST_LOG=warn "$BIN" import "$CORPUS"
+fi
+
