@@ -46,17 +46,23 @@ impl Searchable<'_> {
         doc.add_text(fields.key, key(self.kind.name(), self.id));
         doc.add_text(fields.kind, self.kind.name());
         doc.add_u64(fields.reference, self.kind.reference(self.id));
-        for (folded, exact, parts) in [
-            (fields.title, fields.title_exact, &self.title),
-            (fields.summary, fields.summary_exact, &self.summary),
+        for (folded, exact, parts, repeat) in [
+            (fields.title, fields.title_exact, &self.title, 3),
+            (fields.summary, fields.summary_exact, &self.summary, 2),
         ] {
             for part in parts.iter().filter(|p| !p.is_empty()) {
-                doc.add_text(folded, text::fold(part));
+                let text = text::fold(part);
+                for _ in 0..repeat {
+                    doc.add_text(fields.all, &text);
+                }
+                doc.add_text(folded, text);
                 doc.add_text(exact, *part);
             }
         }
         if let Some(body) = self.body {
-            doc.add_text(fields.body, text::fold(body));
+            let text = text::fold(body);
+            doc.add_text(fields.all, &text);
+            doc.add_text(fields.body, text);
         }
         if let Some(code) = &self.code {
             doc.add_text(fields.code, code);

@@ -68,6 +68,9 @@ pub(crate) struct Fields {
     pub summary_exact: Field,
     /// Article body, folded.
     pub body: Field,
+    /// Everything folded, the title three times and the summary twice: where the
+    /// first, pruned pass finds its candidates.
+    pub all: Field,
     /// A document's code key ("16-kl-tw").
     pub code: Field,
     /// From when a reader may see it (i64::MAX: never; i64::MIN: always).
@@ -95,8 +98,9 @@ fn schema() -> (Schema, Fields) {
         title: builder.add_text_field("title", positions.clone()),
         title_exact: builder.add_text_field("title_exact", frequencies.clone()),
         summary: builder.add_text_field("summary", positions.clone()),
-        summary_exact: builder.add_text_field("summary_exact", frequencies),
+        summary_exact: builder.add_text_field("summary_exact", frequencies.clone()),
         body: builder.add_text_field("body", positions.clone()),
+        all: builder.add_text_field("all", frequencies.clone()),
         code: builder.add_text_field("code", positions),
         public_from: builder.add_i64_field("public_from", INDEXED | FAST),
         recency: builder.add_i64_field("recency", FAST),

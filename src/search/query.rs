@@ -3,14 +3,16 @@
 //! above bodies, whole phrases above scattered words, and then newer above older.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::ops::Bound;
 
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, RegexQuery, TermQuery,
+    BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery, RegexQuery,
+    TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, Score, Term};
+use tantivy::{DocAddress, DocSet, Score, Term};
 
 use super::{Fields, SearchError, SearchIndex};
 use crate::text;
@@ -87,6 +89,8 @@ const MIN_PREFIX: usize = 2;
 /// Hits beyond the page that are ranked too, so ties at the edge break the same way
 /// whatever order the index holds the documents in.
 const TIE_MARGIN: usize = 32;
+/// The fewest candidates the pruned pass hands to the exact ranking.
+const MIN_POOL: usize = 200;
 
 fn words(text: &str) -> Vec<Word> {
     text::nfc(text)
@@ -259,7 +263,9 @@ pub struct Search {
 }
 
 impl Search {
-    fn query(&self, f: &Fields) -> Box<dyn Query> {
+    /// The query that ranks: every word in some field, field weights, exact forms,
+    /// the whole phrase, quoted phrases. Without the viewer's and types' filters.
+    fn ranking(&self, f: &Fields) -> Vec<(Occur, Box<dyn Query>)> {
         let p = &self.parsed;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let last = p.words.len().saturating_sub(1);
@@ -277,6 +283,12 @@ impl Search {
             ];
             clauses.push((Occur::Should, phrase_clause(f, &p.words, weights)));
         }
+        clauses
+    }
+
+    /// The viewer's and the types' filters.
+    fn filters(&self, f: &Fields) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         if let Some(now) = self.public_at {
             clauses.push((
                 Occur::Must,
@@ -286,46 +298,150 @@ impl Search {
                 )),
             ));
         }
-        if !self.kinds.is_empty() && self.kinds.len() < SearchKind::ALL.len() {
+        if self.narrowed() {
             let kinds = self.kinds.iter().map(|k| term(f.kind, k.name())).collect();
             clauses.push((Occur::Must, any(kinds)));
         }
-        Box::new(BooleanQuery::new(clauses))
+        clauses
     }
 
-    /// The page of hits, best first.
+    fn narrowed(&self) -> bool {
+        !self.kinds.is_empty() && self.kinds.len() < SearchKind::ALL.len()
+    }
+
+    /// The queries that find candidates. Bare words: all of them in the combined
+    /// field, a pure term intersection that tantivy prunes to the top hits (block-max
+    /// WAND) instead of scoring every match; a word being typed: also as the prefix
+    /// of a title word. Quoted phrases and type filters: the ranking query itself.
+    fn candidate_queries(&self, f: &Fields) -> Vec<Box<dyn Query>> {
+        let p = &self.parsed;
+        if !p.phrases.is_empty() || self.narrowed() {
+            let mut clauses = self.ranking(f);
+            clauses.extend(self.filters(f));
+            return vec![Box::new(BooleanQuery::new(clauses))];
+        }
+        let all = |word: &Word| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(f.all, &word.folded),
+                IndexRecordOption::WithFreqs,
+            ))
+        };
+        let intersection = |mut clauses: Vec<Box<dyn Query>>| -> Box<dyn Query> {
+            if clauses.len() == 1 {
+                clauses.remove(0)
+            } else {
+                Box::new(BooleanQuery::new(
+                    clauses.into_iter().map(|q| (Occur::Must, q)).collect(),
+                ))
+            }
+        };
+        let mut queries = vec![intersection(p.words.iter().map(all).collect())];
+        if p.prefix
+            && let Some((typing, done)) = p.words.split_last()
+            && let Ok(regex) =
+                RegexQuery::from_pattern(&format!("{}.*", regex_escape(&typing.folded)), f.title)
+        {
+            let mut clauses: Vec<Box<dyn Query>> = done.iter().map(all).collect();
+            clauses.push(Box::new(regex));
+            queries.push(intersection(clauses));
+        }
+        queries
+    }
+
+    /// The page of hits, best first: candidates from the pruned queries, then the
+    /// ranking query's exact score for each, the viewer's filter, and the order.
     pub(crate) fn run(&self, index: &SearchIndex) -> Result<Vec<Hit>, SearchError> {
         if self.parsed.is_empty() || self.limit == 0 {
             return Ok(Vec::new());
         }
         let searcher = index.reader.searcher();
-        let query = self.query(&index.fields);
+        let f = &index.fields;
+        let ranking = BooleanQuery::new(self.ranking(f));
+        let weight = ranking.weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let candidates = self.candidate_queries(f);
         let wanted = self.offset + self.limit + TIE_MARGIN;
-        let top: Vec<(Score, DocAddress)> =
-            searcher.search(&query, &TopDocs::with_limit(wanted).order_by_score())?;
-        let mut ranked = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let segment = searcher.segment_reader(address.segment_ord);
-            let fast = segment.fast_fields();
-            let reference = fast.u64("ref")?.first(address.doc_id);
-            let recency = fast.i64("recency")?.first(address.doc_id).unwrap_or(0);
-            if let Some((kind, id)) = reference.and_then(SearchKind::from_reference) {
-                ranked.push((Hit { kind, id, score }, recency, reference.unwrap_or(0)));
+        let mut pool = (wanted * 4).max(MIN_POOL);
+        loop {
+            let mut found: BTreeSet<DocAddress> = BTreeSet::new();
+            let mut exhausted = true;
+            for query in &candidates {
+                let top: Vec<(Score, DocAddress)> =
+                    searcher.search(query.as_ref(), &TopDocs::with_limit(pool).order_by_score())?;
+                exhausted &= top.len() < pool;
+                found.extend(top.into_iter().map(|(_, address)| address));
             }
+            let ranked = self.rank(&searcher, weight.as_ref(), &found)?;
+            if ranked.len() >= wanted || exhausted {
+                return Ok(ranked
+                    .into_iter()
+                    .skip(self.offset)
+                    .take(self.limit)
+                    .collect());
+            }
+            // Too many candidates were hidden from this viewer: look further.
+            pool *= 4;
         }
-        ranked.sort_by(|a, b| {
-            b.0.score
-                .partial_cmp(&a.0.score)
+    }
+
+    /// Scores the candidates with the ranking query, keeps those the viewer may see
+    /// and the types asked for, and orders them: score, then newer, then the kind
+    /// and id (so ties break the same way whatever the index's layout).
+    fn rank(
+        &self,
+        searcher: &tantivy::Searcher,
+        weight: &dyn Weight,
+        candidates: &BTreeSet<DocAddress>,
+    ) -> Result<Vec<Hit>, SearchError> {
+        let mut ranked = Vec::with_capacity(candidates.len());
+        let mut segment = None;
+        for address in candidates {
+            if segment
+                .as_ref()
+                .is_none_or(|(ord, _, _)| *ord != address.segment_ord)
+            {
+                let reader = searcher.segment_reader(address.segment_ord);
+                let fast = reader.fast_fields();
+                let columns = (
+                    fast.u64("ref")?,
+                    fast.i64("recency")?,
+                    fast.i64("public_from")?,
+                );
+                segment = Some((address.segment_ord, weight.scorer(reader, 1.0)?, columns));
+            }
+            let Some((_, scorer, (reference, recency, public_from))) = segment.as_mut() else {
+                continue;
+            };
+            let doc = address.doc_id;
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            if scorer.doc() != doc {
+                continue;
+            }
+            let visible = self
+                .public_at
+                .is_none_or(|now| public_from.first(doc).is_some_and(|from| from <= now));
+            let Some((kind, id)) = reference.first(doc).and_then(SearchKind::from_reference) else {
+                continue;
+            };
+            if !visible || (self.narrowed() && !self.kinds.contains(&kind)) {
+                continue;
+            }
+            let score = scorer.score();
+            let order = (
+                recency.first(doc).unwrap_or(0),
+                reference.first(doc).unwrap_or(0),
+            );
+            ranked.push((Hit { kind, id, score }, order));
+        }
+        ranked.sort_by(|(a, (a_recency, a_ref)), (b, (b_recency, b_ref))| {
+            b.score
+                .partial_cmp(&a.score)
                 .unwrap_or(Ordering::Equal)
-                .then(b.1.cmp(&a.1))
-                .then(a.2.cmp(&b.2))
+                .then(b_recency.cmp(a_recency))
+                .then(a_ref.cmp(b_ref))
         });
-        Ok(ranked
-            .into_iter()
-            .skip(self.offset)
-            .take(self.limit)
-            .map(|(hit, _, _)| hit)
-            .collect())
+        Ok(ranked.into_iter().map(|(hit, _)| hit).collect())
     }
 
     /// How many records match in all.
@@ -334,7 +450,9 @@ impl Search {
             return Ok(0);
         }
         let searcher = index.reader.searcher();
-        Ok(searcher.search(&self.query(&index.fields), &Count)? as u64)
+        let mut clauses = self.ranking(&index.fields);
+        clauses.extend(self.filters(&index.fields));
+        Ok(searcher.search(&BooleanQuery::new(clauses), &Count)? as u64)
     }
 }
 

@@ -469,6 +469,36 @@ async fn readers_never_find_what_they_may_not_see(app: &TestApp) {
     );
 }
 
+/// The pruned first pass hands the ranking a few hundred candidates; when drafts
+/// fill them, a reader's search looks further rather than coming back short.
+async fn many_hidden_matches_do_not_crowd_out_visible_ones(app: &TestApp) {
+    app.add_articles(300, &[], "draft").await;
+    app.add_articles(3, &[], "published").await;
+    // Written behind the API's back: tell the index, as an import does.
+    bantin::search::enqueue_all(&app.db, now())
+        .await
+        .expect("enqueue");
+    let editor = app.token(Role::Editor, "editor").await;
+    let started = Instant::now();
+    while hits(app, Some(&editor), "bai so ", Value::Null).await.len() < 20 {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the rebuild is searchable"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let found = hits(app, None, "bai so ", json!(null)).await;
+    let published: Vec<_> = found
+        .iter()
+        .filter(|h| h.starts_with("Article:published-"))
+        .collect();
+    assert_eq!(published.len(), 3, "{found:?}");
+    assert!(
+        !found.iter().any(|h| h.starts_with("Article:draft-")),
+        "{found:?}"
+    );
+}
+
 async fn edits_are_searchable_within_a_second(app: &TestApp) {
     let editor = app.token(Role::Editor, "editor").await;
     let mut waits = Vec::new();
@@ -564,5 +594,6 @@ crate::on_both!(
     hits_carry_scores_snippets_and_pages,
     readers_never_find_what_they_may_not_see,
     edits_are_searchable_within_a_second,
+    many_hidden_matches_do_not_crowd_out_visible_ones,
     an_index_catches_up_after_a_crash,
 );
