@@ -69,9 +69,19 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
 
 async fn graphql(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
+    let request = request.into_inner();
+    if method == Method::GET && is_mutation(&request) {
+        // GET is for reads that caches may keep and replay.
+        return refusal(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_USER_INPUT",
+            "mutations must be sent with POST".to_owned(),
+        );
+    }
     let authorization = headers
         .get(header::AUTHORIZATION)
         .map(|value| value.to_str().unwrap_or_default());
@@ -84,33 +94,50 @@ async fn graphql(
         viewer: actor.as_ref().map_or(Viewer::Reader, Actor::viewer),
     };
     let tasks = BatchTasks::default();
-    let request =
-        crate::graphql::loaders::attach(request.into_inner(), &state.db, &visibility, &tasks)
-            .data(visibility)
-            .data(state.clock.clone())
-            .data(actor);
+    let request = crate::graphql::loaders::attach(request, &state.db, &visibility, &tasks)
+        .data(visibility)
+        .data(state.clock.clone())
+        .data(actor);
     let mut response = tasks.run(state.schema.execute(request)).await;
     crate::error::code_errors(&mut response);
     GraphQLResponse::from(response).into_response()
+}
+
+/// Whether the operation a request would run is a mutation.
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    let mutation = |op: &OperationDefinition| op.ty == OperationType::Mutation;
+    match (&document.operations, &request.operation_name) {
+        (DocumentOperations::Single(op), _) => mutation(&op.node),
+        (DocumentOperations::Multiple(ops), Some(name)) => {
+            ops.get(name.as_str()).is_some_and(|op| mutation(&op.node))
+        }
+        (DocumentOperations::Multiple(ops), None) => ops.values().any(|op| mutation(&op.node)),
+    }
 }
 
 /// A refused token: 401 with a GraphQL error body, so clients read it as any other.
 fn unauthenticated(error: &AuthError) -> Response {
     if let AuthError::Db(cause) = error {
         tracing::error!(%cause, "token lookup failed");
-    }
-    let (status, code, message) = match error {
-        AuthError::Db(_) => (
+        return refusal(
             StatusCode::SERVICE_UNAVAILABLE,
             "INTERNAL",
             "could not check the token".to_owned(),
-        ),
-        other => (
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHENTICATED",
-            other.to_string(),
-        ),
-    };
+        );
+    }
+    refusal(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        error.to_string(),
+    )
+}
+
+/// A request refused before it runs: a GraphQL error body with its code.
+fn refusal(status: StatusCode, code: &str, message: String) -> Response {
     let error = async_graphql::ServerError::new(message, None);
     let mut response = async_graphql::Response::from_errors(vec![error]);
     if let Some(error) = response.errors.first_mut() {

@@ -125,16 +125,20 @@ impl SearchIndex {
                 std::fs::create_dir_all(dir)?;
                 let directory = tantivy::directory::MmapDirectory::open(dir)
                     .map_err(|e| SearchError::Index(e.into()))?;
-                let index = Index::open_or_create(directory, schema.clone())?;
-                if index.schema() != schema {
-                    // An index of an older layout: start afresh; it is rebuilt from
-                    // the database.
-                    drop(index);
-                    std::fs::remove_dir_all(dir)?;
-                    std::fs::create_dir_all(dir)?;
-                    Index::create_in_dir(dir, schema)?
-                } else {
-                    index
+                let existing = Index::exists(&directory)
+                    .map_err(|e| SearchError::Index(e.into()))?
+                    .then(|| Index::open(directory))
+                    .transpose()?;
+                match existing {
+                    Some(index) if index.schema() == schema => index,
+                    // Missing, or of an older layout: start afresh; the indexer
+                    // rebuilds it from the database.
+                    stale => {
+                        drop(stale);
+                        std::fs::remove_dir_all(dir)?;
+                        std::fs::create_dir_all(dir)?;
+                        Index::create_in_dir(dir, schema)?
+                    }
                 }
             }
             None => Index::create_in_ram(schema),

@@ -29,6 +29,43 @@ async fn queries_work_over_get(app: &TestApp) {
     assert_eq!(body, json!({ "data": { "articles": { "totalCount": 1 } } }));
 }
 
+async fn mutations_are_refused_over_get(app: &TestApp) {
+    let token = app.token(bantin::auth::Role::Editor, "editor").await;
+    for query in [
+        r#"mutation { createTag(input: { name: "Qua GET" }) { tag { id } } }"#,
+        r#"query Read { articles { totalCount } } mutation Write { createTag(input: { name: "Qua GET" }) { tag { id } } }"#,
+    ] {
+        let response = app
+            .client()
+            .get(format!("{}/graphql", app.address))
+            .query(&[("query", query)])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+    let tags = app
+        .data("{ tag(slug: \"qua-get\") { id } }", json!({}))
+        .await;
+    assert_eq!(tags["tag"], serde_json::Value::Null);
+    // A named query of a document that also holds a mutation still reads over GET
+    // (async-graphql reads the name from `operation_name` in a query string).
+    let response = app
+        .client()
+        .get(format!("{}/graphql", app.address))
+        .query(&[
+            ("query", "query Read { articles { totalCount } } mutation Write { createTag(input: { name: \"X\" }) { tag { id } } }"),
+            ("operation_name", "Read"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
 async fn malformed_and_invalid_queries_are_bad_input(app: &TestApp) {
     for query in [
         "{ articles { ",
@@ -95,6 +132,7 @@ async fn nodes_takes_at_most_100_ids(app: &TestApp) {
 crate::on_both!(
     graphiql_is_served_at_the_root_and_at_graphiql,
     queries_work_over_get,
+    mutations_are_refused_over_get,
     malformed_and_invalid_queries_are_bad_input,
     deep_or_huge_queries_are_refused,
     nodes_takes_at_most_100_ids,

@@ -589,6 +589,31 @@ async fn an_index_catches_up_after_a_crash(app: &TestApp) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// An index left by an older layout is rebuilt, not an error at start.
+#[tokio::test]
+async fn an_index_of_another_layout_is_rebuilt() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("SQLite");
+    let dir = std::env::temp_dir().join(format!("bantin_old_index_{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut old = tantivy::schema::Schema::builder();
+    old.add_text_field("title", tantivy::schema::TEXT);
+    tantivy::Index::create_in_dir(&dir, old.build()).expect("old index");
+    let search = bantin::search::Search::open(Some(&dir), &app.db).expect("reopen");
+    search.indexer.initialize().await.expect("rebuild");
+    let query = bantin::search::Query {
+        parsed: bantin::search::Parsed::new("vo van thuong"),
+        kinds: vec![],
+        public_at: Some(now().timestamp_micros()),
+        offset: 0,
+        limit: 5,
+    };
+    assert!(!search.index.search(query).await.expect("search").is_empty());
+    drop(search);
+    let _ = std::fs::remove_dir_all(&dir);
+    app.finish().await;
+}
+
 crate::on_both!(
     the_table_ranks_as_it_should,
     hits_carry_scores_snippets_and_pages,
