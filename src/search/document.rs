@@ -65,6 +65,7 @@ impl Searchable<'_> {
             doc.add_text(fields.body, text);
         }
         if let Some(code) = &self.code {
+            doc.add_text(fields.all, code);
             doc.add_text(fields.code, code);
         }
         doc.add_i64(fields.public_from, self.public_from);

@@ -309,13 +309,13 @@ impl Search {
         !self.kinds.is_empty() && self.kinds.len() < SearchKind::ALL.len()
     }
 
-    /// The queries that find candidates. Bare words: all of them in the combined
-    /// field, a pure term intersection that tantivy prunes to the top hits (block-max
-    /// WAND) instead of scoring every match; a word being typed: also as the prefix
-    /// of a title word. Quoted phrases and type filters: the ranking query itself.
+    /// The queries that find candidates: all the words in the combined field, a pure
+    /// term intersection that tantivy prunes to the top hits (block-max WAND) instead
+    /// of scoring every match; a word being typed also as the prefix of a title
+    /// word. Type filters: the ranking query itself (the kinds are few).
     fn candidate_queries(&self, f: &Fields) -> Vec<Box<dyn Query>> {
         let p = &self.parsed;
-        if !p.phrases.is_empty() || self.narrowed() {
+        if self.narrowed() {
             let mut clauses = self.ranking(f);
             clauses.extend(self.filters(f));
             return vec![Box::new(BooleanQuery::new(clauses))];
@@ -335,13 +335,20 @@ impl Search {
                 ))
             }
         };
-        let mut queries = vec![intersection(p.words.iter().map(all).collect())];
+        // A quoted phrase's words are candidates' words too; the ranking keeps only
+        // the candidates where they stand together.
+        let words: Vec<&Word> = p.words.iter().chain(p.phrases.iter().flatten()).collect();
+        let mut queries = vec![intersection(words.iter().map(|w| all(w)).collect())];
         if p.prefix
             && let Some((typing, done)) = p.words.split_last()
             && let Ok(regex) =
                 RegexQuery::from_pattern(&format!("{}.*", regex_escape(&typing.folded)), f.title)
         {
-            let mut clauses: Vec<Box<dyn Query>> = done.iter().map(all).collect();
+            let mut clauses: Vec<Box<dyn Query>> = done
+                .iter()
+                .chain(p.phrases.iter().flatten())
+                .map(all)
+                .collect();
             clauses.push(Box::new(regex));
             queries.push(intersection(clauses));
         }

@@ -222,6 +222,12 @@ fn table() -> Vec<(String, Value, Vec<&'static str>)> {
             vec!["Document:16-KL/TƯ"],
         ),
         ("16 KL TW".into(), documents, vec!["Document:16-KL/TƯ"]),
+        ("16-KL/TW ".into(), Value::Null, vec!["Document:16-KL/TƯ"]),
+        (
+            "\"16 KL TW\"".into(),
+            Value::Null,
+            vec!["Document:16-KL/TƯ"],
+        ),
         // The seed article, folded and as typed so far.
         ("thong tin doi ngoai".into(), articles.clone(), vec!["SEED"]),
         ("thông tin đối ng".into(), articles, vec!["SEED"]),
