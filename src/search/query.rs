@@ -12,7 +12,7 @@ use tantivy::query::{
     TermQuery, Weight,
 };
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocSet, Score, Term};
+use tantivy::{DocAddress, DocId, DocSet, Score, Term};
 
 use super::{Fields, SearchError, SearchIndex};
 use crate::text;
@@ -206,7 +206,7 @@ const PREFIX: f32 = 0.5;
 
 /// A word that must appear in some field (or, for a prefix, start a word of the
 /// title); its exact form scores extra.
-fn word_clause(f: &Fields, word: &Word, prefix: bool) -> Box<dyn Query> {
+fn word_clause(f: &Fields, word: &Word, prefix: bool) -> Vec<Box<dyn Query>> {
     let mut clauses = vec![
         boost(term(f.title, &word.folded), TITLE),
         boost(term(f.summary, &word.folded), SUMMARY),
@@ -223,7 +223,7 @@ fn word_clause(f: &Fields, word: &Word, prefix: bool) -> Box<dyn Query> {
     {
         clauses.push(boost(Box::new(regex), PREFIX));
     }
-    any(clauses)
+    clauses
 }
 
 fn regex_escape(text: &str) -> String {
@@ -235,15 +235,102 @@ fn regex_escape(text: &str) -> String {
         .collect()
 }
 
-fn phrase_clause(f: &Fields, words: &[Word], weights: [f32; 3]) -> Box<dyn Query> {
+fn phrase_clause(f: &Fields, words: &[Word], weights: [f32; 3]) -> Vec<Box<dyn Query>> {
     let folded: Vec<&str> = words.iter().map(|w| w.folded.as_str()).collect();
     let code: Vec<&str> = folded.iter().map(|w| code_form(w)).collect();
-    any(vec![
+    vec![
         boost(phrase(f.title, &folded), weights[0]),
         boost(phrase(f.summary, &folded), weights[1]),
         boost(phrase(f.body, &folded), weights[2]),
         boost(phrase(f.code, &code), weights[0]),
-    ])
+    ]
+}
+
+/// The ranking: groups of alternatives of which at least one must match (a word in
+/// some field, a quoted phrase in some field), each matching alternative adding its
+/// score, and alternatives that only add (the whole phrase).
+struct Ranking {
+    required: Vec<Vec<Box<dyn Query>>>,
+    bonus: Vec<Box<dyn Query>>,
+}
+
+impl Ranking {
+    /// The same as one boolean query (what counting and filtered searches run).
+    fn into_clauses(self) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = self
+            .required
+            .into_iter()
+            .map(|group| (Occur::Must, any(group)))
+            .collect();
+        if !self.bonus.is_empty() {
+            clauses.push((Occur::Should, any(self.bonus)));
+        }
+        clauses
+    }
+}
+
+/// The ranking, ready to score single documents: a boolean query's scorer walks
+/// its unions a few thousand documents at a time, which is wasted on a few hundred
+/// scattered candidates; term and phrase scorers seek straight to each.
+struct Scoring {
+    required: Vec<Vec<Box<dyn Weight>>>,
+    bonus: Vec<Box<dyn Weight>>,
+}
+
+type Scorers = (
+    Vec<Vec<Box<dyn tantivy::query::Scorer>>>,
+    Vec<Box<dyn tantivy::query::Scorer>>,
+);
+
+impl Scoring {
+    fn new(ranking: Ranking, searcher: &tantivy::Searcher) -> tantivy::Result<Self> {
+        let enable = || EnableScoring::enabled_from_searcher(searcher);
+        Ok(Self {
+            required: ranking
+                .required
+                .iter()
+                .map(|group| group.iter().map(|q| q.weight(enable())).collect())
+                .collect::<tantivy::Result<_>>()?,
+            bonus: ranking
+                .bonus
+                .iter()
+                .map(|q| q.weight(enable()))
+                .collect::<tantivy::Result<_>>()?,
+        })
+    }
+
+    fn scorers(&self, reader: &tantivy::SegmentReader) -> tantivy::Result<Scorers> {
+        Ok((
+            self.required
+                .iter()
+                .map(|group| group.iter().map(|w| w.scorer(reader, 1.0)).collect())
+                .collect::<tantivy::Result<_>>()?,
+            self.bonus
+                .iter()
+                .map(|w| w.scorer(reader, 1.0))
+                .collect::<tantivy::Result<_>>()?,
+        ))
+    }
+
+    /// The score of `doc` (visited in increasing order), or `None` when a required
+    /// group does not match it.
+    fn score(scorers: &mut Scorers, doc: DocId) -> Option<Score> {
+        let mut at = |scorer: &mut Box<dyn tantivy::query::Scorer>| {
+            if scorer.doc() < doc {
+                scorer.seek(doc);
+            }
+            (scorer.doc() == doc).then(|| scorer.score())
+        };
+        let mut total = 0.0;
+        for group in &mut scorers.0 {
+            let matched: Vec<Score> = group.iter_mut().filter_map(&mut at).collect();
+            if matched.is_empty() {
+                return None;
+            }
+            total += matched.iter().sum::<Score>();
+        }
+        Some(total + scorers.1.iter_mut().filter_map(&mut at).sum::<Score>())
+    }
 }
 
 /// What to look for, for whom, and which page.
@@ -265,25 +352,29 @@ pub struct Search {
 impl Search {
     /// The query that ranks: every word in some field, field weights, exact forms,
     /// the whole phrase, quoted phrases. Without the viewer's and types' filters.
-    fn ranking(&self, f: &Fields) -> Vec<(Occur, Box<dyn Query>)> {
+    fn ranking(&self, f: &Fields) -> Ranking {
         let p = &self.parsed;
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let last = p.words.len().saturating_sub(1);
-        for (i, word) in p.words.iter().enumerate() {
-            clauses.push((Occur::Must, word_clause(f, word, p.prefix && i == last)));
-        }
+        let mut required: Vec<Vec<Box<dyn Query>>> = p
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, word)| word_clause(f, word, p.prefix && i == last))
+            .collect();
         for words in &p.phrases {
-            clauses.push((Occur::Must, phrase_clause(f, words, [TITLE, SUMMARY, BODY])));
+            required.push(phrase_clause(f, words, [TITLE, SUMMARY, BODY]));
         }
-        if p.words.len() >= 2 {
+        let bonus = if p.words.len() >= 2 {
             let weights = [
                 TITLE * WHOLE_PHRASE,
                 SUMMARY * WHOLE_PHRASE,
                 BODY * WHOLE_PHRASE,
             ];
-            clauses.push((Occur::Should, phrase_clause(f, &p.words, weights)));
-        }
-        clauses
+            phrase_clause(f, &p.words, weights)
+        } else {
+            Vec::new()
+        };
+        Ranking { required, bonus }
     }
 
     /// The viewer's and the types' filters.
@@ -316,7 +407,7 @@ impl Search {
     fn candidate_queries(&self, f: &Fields) -> Vec<Box<dyn Query>> {
         let p = &self.parsed;
         if self.narrowed() {
-            let mut clauses = self.ranking(f);
+            let mut clauses = self.ranking(f).into_clauses();
             clauses.extend(self.filters(f));
             return vec![Box::new(BooleanQuery::new(clauses))];
         }
@@ -363,8 +454,7 @@ impl Search {
         }
         let searcher = index.reader.searcher();
         let f = &index.fields;
-        let ranking = BooleanQuery::new(self.ranking(f));
-        let weight = ranking.weight(EnableScoring::enabled_from_searcher(&searcher))?;
+        let scoring = Scoring::new(self.ranking(f), &searcher)?;
         let candidates = self.candidate_queries(f);
         let wanted = self.offset + self.limit + TIE_MARGIN;
         let mut pool = (wanted * 4).max(MIN_POOL);
@@ -377,7 +467,7 @@ impl Search {
                 exhausted &= top.len() < pool;
                 found.extend(top.into_iter().map(|(_, address)| address));
             }
-            let ranked = self.rank(&searcher, weight.as_ref(), &found)?;
+            let ranked = self.rank(&searcher, &scoring, &found)?;
             if ranked.len() >= wanted || exhausted {
                 return Ok(ranked
                     .into_iter()
@@ -396,7 +486,7 @@ impl Search {
     fn rank(
         &self,
         searcher: &tantivy::Searcher,
-        weight: &dyn Weight,
+        scoring: &Scoring,
         candidates: &BTreeSet<DocAddress>,
     ) -> Result<Vec<Hit>, SearchError> {
         let mut ranked = Vec::with_capacity(candidates.len());
@@ -413,18 +503,15 @@ impl Search {
                     fast.i64("recency")?,
                     fast.i64("public_from")?,
                 );
-                segment = Some((address.segment_ord, weight.scorer(reader, 1.0)?, columns));
+                segment = Some((address.segment_ord, scoring.scorers(reader)?, columns));
             }
             let Some((_, scorer, (reference, recency, public_from))) = segment.as_mut() else {
                 continue;
             };
             let doc = address.doc_id;
-            if scorer.doc() < doc {
-                scorer.seek(doc);
-            }
-            if scorer.doc() != doc {
+            let Some(score) = Scoring::score(scorer, doc) else {
                 continue;
-            }
+            };
             let visible = self
                 .public_at
                 .is_none_or(|now| public_from.first(doc).is_some_and(|from| from <= now));
@@ -434,7 +521,6 @@ impl Search {
             if !visible || (self.narrowed() && !self.kinds.contains(&kind)) {
                 continue;
             }
-            let score = scorer.score();
             let order = (
                 recency.first(doc).unwrap_or(0),
                 reference.first(doc).unwrap_or(0),
@@ -457,7 +543,7 @@ impl Search {
             return Ok(0);
         }
         let searcher = index.reader.searcher();
-        let mut clauses = self.ranking(&index.fields);
+        let mut clauses = self.ranking(&index.fields).into_clauses();
         clauses.extend(self.filters(&index.fields));
         Ok(searcher.search(&BooleanQuery::new(clauses), &Count)? as u64)
     }
