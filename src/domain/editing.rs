@@ -224,14 +224,17 @@ editable! {
 }
 
 /// The row with this id, deleted or not.
-async fn find<E: Editable>(w: &Writer<'_>, id: i64) -> WriteResult<Option<E::Model>>
+pub async fn find<E: Editable>(
+    db: &impl ConnectionTrait,
+    id: i64,
+) -> Result<Option<E::Model>, DbErr>
 where
     E::Model: IntoActiveModel<E::ActiveModel>,
 {
-    Ok(E::find()
+    E::find()
         .filter(E::column(Bookkeeping::Id).eq(id))
-        .one(w.txn)
-        .await?)
+        .one(db)
+        .await
 }
 
 /// The live (not deleted) row `field` names, or a NOT_FOUND user error on `field`.
@@ -239,7 +242,7 @@ pub async fn load<E: Editable>(w: &Writer<'_>, field: &str, id: i64) -> WriteRes
 where
     E::Model: IntoActiveModel<E::ActiveModel>,
 {
-    match find::<E>(w, id).await? {
+    match find::<E>(w.txn, id).await? {
         Some(model) if !E::deleted(&model) => Ok(model),
         _ => Err(WriteError::not_found(field, E::NAME)),
     }
@@ -370,7 +373,7 @@ where
         .await
         .map_err(unique_violation::<E>)?
         .rows_affected;
-    let after = find::<E>(w, id)
+    let after = find::<E>(w.txn, id)
         .await?
         .ok_or_else(|| WriteError::not_found("id", E::NAME))?;
     if written == 0 {
@@ -407,7 +410,7 @@ where
     if E::ADMIN_DELETES {
         w.require_admin(&format!("restore a {}", E::NAME))?;
     }
-    let current = find::<E>(w, id)
+    let current = find::<E>(w.txn, id)
         .await?
         .ok_or_else(|| WriteError::not_found("id", E::NAME))?;
     if !E::deleted(&current) {
@@ -821,15 +824,15 @@ impl Check {
     }
 }
 
-/// A link between two records in a join table: its owner side, its target side, and
-/// any further key or value columns (a participant's role).
+/// A join table between two kinds of record: its owner and target columns, any
+/// further key or value columns (a participant's role), and whether it orders links.
 pub struct Link {
     /// The join table.
     pub table: &'static str,
-    /// The owner's column and id.
-    pub owner: (&'static str, i64),
-    /// The target's column and id.
-    pub target: (&'static str, i64),
+    /// The owner's column.
+    pub owner: &'static str,
+    /// The target's column.
+    pub target: &'static str,
     /// Further columns of the primary key, with their values.
     pub key: Vec<(&'static str, Value)>,
     /// Further value columns.
@@ -838,26 +841,41 @@ pub struct Link {
     pub ordered: bool,
 }
 
-/// Adds a link (after the owner's other links), or updates its values when it
-/// exists. Returns whether it was new.
-pub async fn link(w: &Writer<'_>, link: Link) -> WriteResult<bool> {
+impl Link {
+    /// A plain ordered join table.
+    pub fn new(table: &'static str, owner: &'static str, target: &'static str) -> Self {
+        Self {
+            table,
+            owner,
+            target,
+            key: Vec::new(),
+            values: Vec::new(),
+            ordered: true,
+        }
+    }
+}
+
+/// Adds the link between `owner` and `target` (after the owner's other links), or
+/// updates its values when it exists. Returns whether it was new.
+pub async fn link(w: &Writer<'_>, link: &Link, owner: i64, target: i64) -> WriteResult<bool> {
     let table = Alias::new(link.table);
-    let existing = link_exists(w, &link).await?;
-    if existing {
+    let mut select = Query::select();
+    select.expr(Expr::val(1)).from(table.clone());
+    where_link(&mut select, link, owner, target);
+    if w.txn.query_one(&select).await?.is_some() {
         if !link.values.is_empty() {
             let mut update = Query::update();
             update.table(table.clone());
             for (column, value) in &link.values {
                 update.value(Alias::new(*column), value.clone());
             }
-            where_link(&mut update, &link);
+            where_link(&mut update, link, owner, target);
             w.txn.execute(&update).await?;
         }
         return Ok(false);
     }
-    let mut columns = vec![Alias::new(link.owner.0), Alias::new(link.target.0)];
-    let mut values: Vec<sea_orm::sea_query::SimpleExpr> =
-        vec![link.owner.1.into(), link.target.1.into()];
+    let mut columns = vec![Alias::new(link.owner), Alias::new(link.target)];
+    let mut values: Vec<sea_orm::sea_query::SimpleExpr> = vec![owner.into(), target.into()];
     for (column, value) in link.key.iter().chain(&link.values) {
         columns.push(Alias::new(*column));
         values.push(value.clone().into());
@@ -866,7 +884,7 @@ pub async fn link(w: &Writer<'_>, link: Link) -> WriteResult<bool> {
         let next = Query::select()
             .expr(Expr::col(Alias::new("ord")).max())
             .from(table.clone())
-            .and_where(Expr::col(Alias::new(link.owner.0)).eq(link.owner.1))
+            .and_where(Expr::col(Alias::new(link.owner)).eq(owner))
             .to_owned();
         let last = w
             .txn
@@ -883,7 +901,7 @@ pub async fn link(w: &Writer<'_>, link: Link) -> WriteResult<bool> {
         .values(values)
         .map_err(|e| DbErr::Custom(e.to_string()))?;
     let mut conflict = OnConflict::columns(
-        [link.owner.0, link.target.0]
+        [link.owner, link.target]
             .into_iter()
             .chain(link.key.iter().map(|(column, _)| *column))
             .map(Alias::new),
@@ -893,24 +911,22 @@ pub async fn link(w: &Writer<'_>, link: Link) -> WriteResult<bool> {
     Ok(true)
 }
 
-/// Removes a link; returns whether there was one.
-pub async fn unlink(w: &Writer<'_>, link: Link) -> WriteResult<bool> {
+/// Removes the link between `owner` and `target`; returns whether there was one.
+pub async fn unlink(w: &Writer<'_>, link: &Link, owner: i64, target: i64) -> WriteResult<bool> {
     let mut delete = Query::delete();
     delete.from_table(Alias::new(link.table));
-    where_link(&mut delete, &link);
+    where_link(&mut delete, link, owner, target);
     Ok(w.txn.execute(&delete).await?.rows_affected() > 0)
 }
 
-async fn link_exists(w: &Writer<'_>, link: &Link) -> WriteResult<bool> {
-    let mut select = Query::select();
-    select.expr(Expr::val(1)).from(Alias::new(link.table));
-    where_link(&mut select, link);
-    Ok(w.txn.query_one(&select).await?.is_some())
-}
-
-fn where_link<Q: sea_orm::sea_query::ConditionalStatement>(query: &mut Q, link: &Link) {
-    query.and_where(Expr::col(Alias::new(link.owner.0)).eq(link.owner.1));
-    query.and_where(Expr::col(Alias::new(link.target.0)).eq(link.target.1));
+fn where_link<Q: sea_orm::sea_query::ConditionalStatement>(
+    query: &mut Q,
+    link: &Link,
+    owner: i64,
+    target: i64,
+) {
+    query.and_where(Expr::col(Alias::new(link.owner)).eq(owner));
+    query.and_where(Expr::col(Alias::new(link.target)).eq(target));
     for (column, value) in &link.key {
         query.and_where(Expr::col(Alias::new(*column)).eq(value.clone()));
     }

@@ -7,7 +7,7 @@ use entity::{article, source};
 
 use super::{
     ArticlePayload, MAX_BODY, MAX_SHORT, MAX_SUMMARY, MAX_TITLE, optional_reference, optional_text,
-    put, required_line, session, target, update,
+    optional_url, put, required_line, session, target, update,
 };
 use crate::domain::editing::{self, Check, WriteResult, Writer};
 use crate::domain::publishing::{self, Transition};
@@ -171,12 +171,10 @@ async fn changes(
         None => None,
     };
     put(&mut row.language, language);
-    let url = match input.canonical_url {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(url) => check.url("canonicalUrl", &url),
-    };
-    put(&mut row.canonical_url, url);
+    put(
+        &mut row.canonical_url,
+        optional_url(&mut check, "canonicalUrl", input.canonical_url),
+    );
     let translation_of = optional_reference::<article::Entity>(
         w,
         &mut check,

@@ -6,7 +6,7 @@ use entity::{organization, person, position};
 
 use super::{
     MAX_SHORT, MAX_SUMMARY, MAX_TITLE, OrganizationPayload, PersonPayload, PositionPayload, create,
-    optional, optional_line, optional_reference, optional_text, put, required_line,
+    optional, optional_line, optional_reference, optional_text, optional_url, put, required_line,
     required_reference, update,
 };
 use crate::domain::editing::{self, Check, ErrorCode, WriteResult, Writer};
@@ -286,12 +286,10 @@ async fn organization_changes(
         );
     }
     put(&mut row.parent_id, parent);
-    let website = match input.website {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(url) => check.url("website", &url),
-    };
-    put(&mut row.website, website);
+    put(
+        &mut row.website,
+        optional_url(&mut check, "website", input.website),
+    );
     put(
         &mut row.description,
         optional_text(&mut check, "description", input.description, MAX_SUMMARY),

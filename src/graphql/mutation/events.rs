@@ -8,8 +8,8 @@ use entity::{article, award, commemoration, document, event, organization, perso
 
 use super::{
     AwardPayload, CommemorationPayload, DocumentPayload, EventPayload, MAX_BODY, MAX_SHORT,
-    MAX_SUMMARY, MAX_TITLE, StatementPayload, create, optional, optional_line, optional_reference,
-    optional_text, put, required_line, required_reference, update,
+    MAX_SUMMARY, MAX_TITLE, StatementPayload, create, optional, optional_count, optional_line,
+    optional_reference, optional_text, put, required_line, required_reference, update,
 };
 use crate::domain::editing::{self, Check, ErrorCode, WriteResult, Writer};
 use crate::error::FieldResult;
@@ -303,12 +303,10 @@ async fn event_changes(
         &mut row.location,
         optional_line(&mut check, "location", input.location, MAX_TITLE),
     );
-    let attendance = match input.attendance {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(n) => check.count("attendance", n).map(Some),
-    };
-    put(&mut row.attendance, attendance);
+    put(
+        &mut row.attendance,
+        optional_count(&mut check, "attendance", input.attendance),
+    );
     put(
         &mut row.attendance_note,
         optional_text(
@@ -426,12 +424,7 @@ async fn award_changes(
             &mut row.individual_count,
         ),
     ] {
-        let count = match value {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(n) => check.count(field, n).map(Some),
-        };
-        put(slot, count);
+        put(slot, optional_count(&mut check, field, value));
     }
     check.finish()?;
     Ok(row)

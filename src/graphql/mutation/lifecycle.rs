@@ -34,7 +34,7 @@ macro_rules! with_entity {
             Kind::Award => $function::<award::Entity>($($arg),*).await,
             Kind::Statement => $function::<statement::Entity>($($arg),*).await,
             Kind::Commemoration => $function::<commemoration::Entity>($($arg),*).await,
-            Kind::Revision => Ok(refused("id", ErrorCode::InvalidFormat, "a revision is restored with restoreRevision")),
+            Kind::Revision => Ok(Answer::refused("id", ErrorCode::InvalidFormat, "a revision is restored with restoreRevision")),
         }
     };
 }
@@ -51,7 +51,7 @@ impl LifecycleMutations {
     ) -> FieldResult<NodePayload> {
         let session = session(ctx)?;
         let Ok((kind, id)) = ids::decode(&id) else {
-            return Ok(refused("id", ErrorCode::InvalidFormat, "not a valid ID").into());
+            return Ok(Answer::refused("id", ErrorCode::InvalidFormat, "not a valid ID").into());
         };
         Ok(with_entity!(kind, delete(&session, id, version))?.into())
     }
@@ -60,7 +60,7 @@ impl LifecycleMutations {
     async fn restore_node(&self, ctx: &Context<'_>, id: ID) -> FieldResult<NodePayload> {
         let session = session(ctx)?;
         let Ok((kind, id)) = ids::decode(&id) else {
-            return Ok(refused("id", ErrorCode::InvalidFormat, "not a valid ID").into());
+            return Ok(Answer::refused("id", ErrorCode::InvalidFormat, "not a valid ID").into());
         };
         Ok(with_entity!(kind, restore(&session, id))?.into())
     }
@@ -75,33 +75,21 @@ impl LifecycleMutations {
     ) -> FieldResult<NodePayload> {
         let session = session(ctx)?;
         let Ok(revision_id) = ids::decode_as(&id, Kind::Revision) else {
-            return Ok(refused("id", ErrorCode::InvalidFormat, "not the ID of a revision").into());
+            return Ok(
+                Answer::refused("id", ErrorCode::InvalidFormat, "not the ID of a revision").into(),
+            );
         };
         let kept = revision::Entity::find_by_id(revision_id)
             .one(session.db)
             .await
             .map_err(crate::error::AppError::from)?;
         let Some(kept) = kept else {
-            return Ok(refused("id", ErrorCode::NotFound, "no such revision").into());
+            return Ok(Answer::refused("id", ErrorCode::NotFound, "no such revision").into());
         };
         let Some(kind) = Kind::from_name(&kept.entity_type) else {
-            return Ok(refused("id", ErrorCode::NotFound, "no such revision").into());
+            return Ok(Answer::refused("id", ErrorCode::NotFound, "no such revision").into());
         };
         Ok(with_entity!(kind, back_to(&session, kept.id, version))?.into())
-    }
-}
-
-fn refused(field: &str, code: ErrorCode, message: &str) -> Answer<Node> {
-    Answer {
-        object: None,
-        errors: vec![
-            editing::UserError {
-                field: Some(field.to_owned()),
-                message: message.to_owned(),
-                code,
-            }
-            .into(),
-        ],
     }
 }
 

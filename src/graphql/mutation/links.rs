@@ -4,14 +4,14 @@
 //! `updatedAt` moves; its version does not, since links never conflict.
 
 use async_graphql::{Context, ID, Object};
-use sea_orm::{IntoActiveModel, Value};
+use sea_orm::IntoActiveModel;
 
 use entity::{article, award, document, event, media, organization, person, tag};
 
 use super::{
     Answer, ArticlePayload, AwardPayload, EventPayload, Exposed, MediaPayload, decode, session,
 };
-use crate::domain::editing::{self, Check, ErrorCode, Link, WriteError, WriteResult, Writer};
+use crate::domain::editing::{self, Check, ErrorCode, Link, WriteError};
 use crate::error::FieldResult;
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::types::event::ParticipantRole;
@@ -61,7 +61,7 @@ impl LinkMutations {
         event: ID,
         organization: ID,
     ) -> FieldResult<EventPayload> {
-        let link = relation("event_organizer", "event_id", "organization_id");
+        let link = organizers();
         Ok(relate::<event::Entity, organization::Entity>(
             ctx,
             ("event", event),
@@ -80,7 +80,7 @@ impl LinkMutations {
         event: ID,
         organization: ID,
     ) -> FieldResult<EventPayload> {
-        let link = relation("event_organizer", "event_id", "organization_id");
+        let link = organizers();
         Ok(relate::<event::Entity, organization::Entity>(
             ctx,
             ("event", event),
@@ -139,7 +139,7 @@ impl LinkMutations {
         event: ID,
         document: ID,
     ) -> FieldResult<EventPayload> {
-        let link = relation("event_document", "event_id", "document_id");
+        let link = event_documents();
         Ok(relate::<event::Entity, document::Entity>(
             ctx,
             ("event", event),
@@ -158,7 +158,7 @@ impl LinkMutations {
         event: ID,
         document: ID,
     ) -> FieldResult<EventPayload> {
-        let link = relation("event_document", "event_id", "document_id");
+        let link = event_documents();
         Ok(relate::<event::Entity, document::Entity>(
             ctx,
             ("event", event),
@@ -177,7 +177,7 @@ impl LinkMutations {
         media: ID,
         person: ID,
     ) -> FieldResult<MediaPayload> {
-        let link = relation("media_person", "media_id", "person_id");
+        let link = depicted();
         Ok(relate::<media::Entity, person::Entity>(
             ctx,
             ("media", media),
@@ -196,7 +196,7 @@ impl LinkMutations {
         media: ID,
         person: ID,
     ) -> FieldResult<MediaPayload> {
-        let link = relation("media_person", "media_id", "person_id");
+        let link = depicted();
         Ok(relate::<media::Entity, person::Entity>(
             ctx,
             ("media", media),
@@ -233,45 +233,36 @@ impl LinkMutations {
     }
 }
 
-/// A join table's shape, before the ids are known.
-struct Relation {
-    table: &'static str,
-    owner: &'static str,
-    target: &'static str,
-    key: Vec<(&'static str, Value)>,
-    values: Vec<(&'static str, Value)>,
-    ordered: bool,
+fn organizers() -> Link {
+    Link::new("event_organizer", "event_id", "organization_id")
 }
 
-fn relation(table: &'static str, owner: &'static str, target: &'static str) -> Relation {
-    Relation {
-        table,
-        owner,
-        target,
-        key: Vec::new(),
-        values: Vec::new(),
-        ordered: true,
-    }
+fn event_documents() -> Link {
+    Link::new("event_document", "event_id", "document_id")
 }
 
-fn participant(role: ParticipantRole) -> Relation {
-    Relation {
+fn depicted() -> Link {
+    Link::new("media_person", "media_id", "person_id")
+}
+
+fn participant(role: ParticipantRole) -> Link {
+    Link {
         key: vec![("role", role.stored().into())],
-        ..relation("event_participant", "event_id", "person_id")
+        ..Link::new("event_participant", "event_id", "person_id")
     }
 }
 
 /// The mention table of each kind of subject.
-fn mention_relation(kind: Kind, after_paragraph: Option<i32>) -> Option<Relation> {
+fn mention_relation(kind: Kind, after_paragraph: Option<i32>) -> Option<Link> {
     Some(match kind {
-        Kind::Person => relation("article_person", "article_id", "person_id"),
-        Kind::Organization => relation("article_organization", "article_id", "organization_id"),
-        Kind::Event => relation("article_event", "article_id", "event_id"),
-        Kind::Document => relation("article_document", "article_id", "document_id"),
-        Kind::Tag => relation("article_tag", "article_id", "tag_id"),
-        Kind::Media => Relation {
+        Kind::Person => Link::new("article_person", "article_id", "person_id"),
+        Kind::Organization => Link::new("article_organization", "article_id", "organization_id"),
+        Kind::Event => Link::new("article_event", "article_id", "event_id"),
+        Kind::Document => Link::new("article_document", "article_id", "document_id"),
+        Kind::Tag => Link::new("article_tag", "article_id", "tag_id"),
+        Kind::Media => Link {
             values: vec![("after_paragraph", after_paragraph.into())],
-            ..relation("article_media", "article_id", "media_id")
+            ..Link::new("article_media", "article_id", "media_id")
         },
         _ => return None,
     })
@@ -308,11 +299,11 @@ async fn mention(
         }
         _ => {
             session(ctx)?;
-            Ok(refusal(WriteError::field(
+            Ok(Answer::refused(
                 "subject",
                 ErrorCode::InvalidFormat,
                 "not the ID of a person, organization, event, document, tag or media item",
-            )))
+            ))
         }
     }
 }
@@ -325,9 +316,9 @@ async fn recipient_change(
 ) -> FieldResult<Answer<crate::graphql::types::Award>> {
     let owner = ("award", award);
     let target = ("recipient", recipient.clone());
-    let unordered = |table, column| Relation {
+    let unordered = |table, column| Link {
         ordered: false,
-        ..relation(table, "award_id", column)
+        ..Link::new(table, "award_id", column)
     };
     match ids::decode(&recipient).ok().map(|(kind, _)| kind) {
         Some(Kind::Person) => {
@@ -340,27 +331,12 @@ async fn recipient_change(
         }
         _ => {
             session(ctx)?;
-            Ok(refusal(WriteError::field(
+            Ok(Answer::refused(
                 "recipient",
                 ErrorCode::InvalidFormat,
                 "not the ID of a person or an organization",
-            )))
+            ))
         }
-    }
-}
-
-fn refusal<T>(error: WriteError) -> Answer<T> {
-    let errors = match error {
-        WriteError::Rejected(errors) => errors.into_iter().map(Into::into).collect(),
-        other => vec![super::UserErrorObject {
-            field: None,
-            message: other.to_string(),
-            code: super::UserErrorCode::InvalidState,
-        }],
-    };
-    Answer {
-        object: None,
-        errors,
     }
 }
 
@@ -370,7 +346,7 @@ async fn relate<O: Exposed, T: Exposed>(
     ctx: &Context<'_>,
     (owner_field, owner): (&str, ID),
     (target_field, target): (&str, ID),
-    relation: Relation,
+    link: Link,
     change: Change,
 ) -> FieldResult<Answer<O::Object>>
 where
@@ -387,40 +363,19 @@ where
                 return Err(WriteError::not_found(owner_field, O::NAME));
             };
             editing::load::<O>(w, owner_field, owner_id).await?;
-            let link = Link {
-                table: relation.table,
-                owner: (relation.owner, owner_id),
-                target: (relation.target, target_id),
-                key: relation.key,
-                values: relation.values,
-                ordered: relation.ordered,
-            };
-            change_link::<T>(w, target_field, link, change).await?;
+            match change {
+                Change::Add => {
+                    if !editing::exists::<T>(w, target_id).await? {
+                        return Err(WriteError::not_found(target_field, T::NAME));
+                    }
+                    editing::link(w, &link, owner_id, target_id).await?;
+                }
+                Change::Remove => {
+                    editing::unlink(w, &link, owner_id, target_id).await?;
+                }
+            }
             editing::touch::<O>(w, owner_id).await?;
             editing::load::<O>(w, owner_field, owner_id).await
         })
         .await
-}
-
-async fn change_link<T: Exposed>(
-    w: &Writer<'_>,
-    target_field: &str,
-    link: Link,
-    change: Change,
-) -> WriteResult<()>
-where
-    T::Model: IntoActiveModel<T::ActiveModel>,
-{
-    match change {
-        Change::Add => {
-            if !editing::exists::<T>(w, link.target.1).await? {
-                return Err(WriteError::not_found(target_field, T::NAME));
-            }
-            editing::link(w, link).await?;
-        }
-        Change::Remove => {
-            editing::unlink(w, link).await?;
-        }
-    }
-    Ok(())
 }

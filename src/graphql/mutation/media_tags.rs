@@ -5,8 +5,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object};
 use entity::{media, tag};
 
 use super::{
-    MAX_SHORT, MAX_SUMMARY, MAX_TITLE, MediaPayload, TagPayload, create, optional_line,
-    optional_text, put, required_line, update,
+    MAX_SHORT, MAX_SUMMARY, MAX_TITLE, MediaPayload, TagPayload, create, optional_count,
+    optional_line, optional_text, put, required_line, update,
 };
 use crate::domain::editing::{self, Check, WriteResult, Writer};
 use crate::error::FieldResult;
@@ -118,12 +118,7 @@ async fn media_changes(
         ("width", input.width, &mut row.width),
         ("height", input.height, &mut row.height),
     ] {
-        let size = match value {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => Some(None),
-            MaybeUndefined::Value(n) => check.count(field, n).map(Some),
-        };
-        put(slot, size);
+        put(slot, optional_count(&mut check, field, value));
     }
     check.finish()?;
     Ok(row)

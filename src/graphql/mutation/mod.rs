@@ -137,6 +137,18 @@ pub struct Answer<T> {
 }
 
 impl<T> Answer<T> {
+    /// A refusal of the input before anything was tried.
+    pub(crate) fn refused(field: &str, code: ErrorCode, message: &str) -> Self {
+        Self {
+            object: None,
+            errors: vec![UserErrorObject {
+                field: Some(field.to_owned()),
+                message: message.to_owned(),
+                code: code.into(),
+            }],
+        }
+    }
+
     fn map<U>(self, f: impl FnOnce(T) -> U) -> Answer<U> {
         Answer {
             object: self.object.map(f),
@@ -265,7 +277,10 @@ impl Session<'_> {
                 errors: errors.into_iter().map(Into::into).collect(),
             }),
             Err(conflict @ WriteError::Conflict { id, .. }) => {
-                let now = current::<E>(self.db, id).await?;
+                // The row as it is now: what a conflicting edit is shown.
+                let now = editing::find::<E>(self.db, id)
+                    .await
+                    .map_err(AppError::from)?;
                 Ok(Answer {
                     object: now.map(E::wrap),
                     errors: vec![UserErrorObject {
@@ -318,21 +333,6 @@ where
         .await
 }
 
-/// A row by id, deleted or not: what a conflicting edit is shown.
-async fn current<E: Editable>(
-    db: &DatabaseConnection,
-    id: i64,
-) -> Result<Option<E::Model>, AppError>
-where
-    E::Model: IntoActiveModel<E::ActiveModel>,
-{
-    use sea_orm::{ColumnTrait, QueryFilter};
-    Ok(E::find()
-        .filter(E::column(editing::Bookkeeping::Id).eq(id))
-        .one(db)
-        .await?)
-}
-
 /// Decodes an ID given in an input: a malformed one, or one of another type, is
 /// refused on its field.
 pub(crate) fn decode(check: &mut Check, field: &str, id: &ID, kind: Kind) -> Option<i64> {
@@ -380,6 +380,19 @@ pub(crate) fn required_line(
     }
 }
 
+/// The change an optional input field asks for: absent leaves the column (`None`),
+/// `null` clears it, a value is read by `read` (`None` when it refused it).
+fn nullable<T, U>(
+    value: MaybeUndefined<T>,
+    read: impl FnOnce(T) -> Option<Option<U>>,
+) -> Option<Option<U>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(value) => read(value),
+    }
+}
+
 /// An optional line: `null` or `""` clears it; absent leaves it.
 pub(crate) fn optional_line(
     check: &mut Check,
@@ -387,11 +400,7 @@ pub(crate) fn optional_line(
     value: MaybeUndefined<String>,
     max: usize,
 ) -> Option<Option<String>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(value) => check.optional_line(field, &value, max),
-    }
+    nullable(value, |value| check.optional_line(field, &value, max))
 }
 
 /// An optional block of text: `null` or `""` clears it; absent leaves it.
@@ -401,11 +410,25 @@ pub(crate) fn optional_text(
     value: MaybeUndefined<String>,
     max: usize,
 ) -> Option<Option<String>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(value) => check.optional_text(field, &value, max),
-    }
+    nullable(value, |value| check.optional_text(field, &value, max))
+}
+
+/// An optional http(s) URL: `null` or `""` clears it; absent leaves it.
+pub(crate) fn optional_url(
+    check: &mut Check,
+    field: &str,
+    value: MaybeUndefined<String>,
+) -> Option<Option<String>> {
+    nullable(value, |url| check.url(field, &url))
+}
+
+/// An optional count, not negative: `null` clears it; absent leaves it.
+pub(crate) fn optional_count(
+    check: &mut Check,
+    field: &str,
+    value: MaybeUndefined<i32>,
+) -> Option<Option<i32>> {
+    nullable(value, |n| check.count(field, n).map(Some))
 }
 
 /// An optional reference by global ID, to a live record: `null` clears it.
@@ -456,11 +479,7 @@ pub(crate) fn optional<T, U>(
     value: MaybeUndefined<T>,
     f: impl FnOnce(T) -> U,
 ) -> Option<Option<U>> {
-    match value {
-        MaybeUndefined::Undefined => None,
-        MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(value) => Some(Some(f(value))),
-    }
+    nullable(value, |value| Some(Some(f(value))))
 }
 
 /// The longest title or name.
