@@ -1,7 +1,31 @@
 # Shared set-up of the benchmarks, sourced by run.sh and search.sh: installs wrk
 # and PostgreSQL when missing, starts PostgreSQL, builds bantin, generates the corpus
 # and imports it into PostgreSQL ($DSN) and SQLite ($SQLITE) unless already there.
-# Expects ROOT, WORK, SIZE, SEED, PG_ADMIN, DB, DSN to be set.
+# Expects ROOT, WORK, SIZE, SEED, PG_ADMIN, DB, DSN to be set. Defines `cleanup`
+# (stops the server in $PID) and `wait_for_index URL`.
+
+# The benchmarks' server, started in the background; `cleanup` stops it.
+PID=""
+# Stops the server: TERM, up to 5 s to go, then KILL. (`wait` would return the
+# server's signal status, which `set -e` takes for a failure.)
+cleanup() {
+    [ -n "$PID" ] || return 0
+    kill "$PID" 2> /dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
+    kill -9 "$PID" 2> /dev/null || true
+    PID=""
+}
+
+# Waits until bantin at URL has built its search index (it does so in the background
+# on first start), so the build does not share the CPU with the load.
+wait_for_index() {  # url
+    for _ in $(seq 1 600); do
+        curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "$1" \
+            | grep -q '"totalCount":[1-9]' && return 0
+        sleep 0.5
+    done
+    echo "the search index of $1 was not built in 5 minutes" >&2; exit 1
+}
 
 need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
 need wrk wrk

@@ -61,26 +61,7 @@ open(f"{out}/bantin-q4first.json", "w").write(body("bantin", "q4", "DeepPage", {
 open(f"{out}/bantin-q4deep.json", "w").write(body("bantin", "q4", "DeepPage", {"after": cursor}))
 PY
 
-PID=""
-# Stops the server: TERM, up to 5 s to go, then KILL. (`wait` would return the
-# server's signal status, which `set -e` takes for a failure.)
-cleanup() {
-    [ -n "$PID" ] || return 0
-    kill "$PID" 2> /dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
-    kill -9 "$PID" 2> /dev/null || true
-    PID=""
-}
 trap cleanup EXIT INT TERM
-
-wait_for_index() {  # url
-    for _ in $(seq 1 600); do
-        curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "$1" \
-            | grep -q '"totalCount":[1-9]' && return 0
-        sleep 0.5
-    done
-    echo "the search index of $1 was not built in 5 minutes" >&2; exit 1
-}
 
 start() {  # server -> sets PID, URL, KIND
     case "$1" in
@@ -100,8 +81,6 @@ start() {  # server -> sets PID, URL, KIND
         sleep 0.5
     done
     [ "$code" = 200 ] || { echo "$1 did not come up" >&2; exit 1; }
-    # bantin builds its search index in the background on first start: wait for it,
-    # so the build does not share the CPU with the load.
     if [ "$KIND" = bantin ]; then wait_for_index "$URL"; fi
 }
 
@@ -139,7 +118,7 @@ for round in $(seq 1 "$ROUNDS"); do
                 echo "   $q c=$c: $(echo "$line" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.0f req/s, p50 %.1f ms, p99 %.1f ms, errors %d, RSS %s MB, SQL %s" % (r["rps"], r["p50_ms"], r["p99_ms"], r["http_errors"] + r["gql_errors"] + r["socket_errors"] + r["timeouts"], r["rss_mb"], r["statements"]))')"
             done
         done
-        cleanup; PID=""; sleep 1
+        cleanup; sleep 1
     done
 done
 { echo "host: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"; psql "$DSN" -XAtc "select version()"; } > "$OUT/env.txt"

@@ -28,14 +28,6 @@ cat > "$WORK/search-body.json" <<'JSON'
 {"query":"query Search($q: String!) { search(query: $q, first: 20) { edges { score snippet node { __typename ... on Article { title slug publishedAt } ... on Person { name slug } ... on Organization { name slug } ... on Event { name slug } ... on Document { code title } } } } }","variables":{"q":"__SLUG__"}}
 JSON
 
-PID=""
-cleanup() {
-    [ -n "$PID" ] || return 0
-    kill "$PID" 2> /dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$PID" 2> /dev/null || break; sleep 0.1; done
-    kill -9 "$PID" 2> /dev/null || true
-    PID=""
-}
 trap cleanup EXIT INT TERM
 
 for round in $(seq 1 "$ROUNDS"); do
@@ -52,11 +44,7 @@ for round in $(seq 1 "$ROUNDS"); do
         port=5410; [ "$backend" = sqlite ] && port=5411
         DATABASE_URL="$url" BANTIN_LISTEN=127.0.0.1:$port BANTIN_INDEX_DIR="$index" RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/bantin-$backend.log" 2>&1 &
         PID=$!
-        for _ in $(seq 1 120); do
-            curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "http://127.0.0.1:$port/graphql" \
-                | grep -q '"totalCount":[1-9]' && break
-            sleep 0.5
-        done
+        wait_for_index "http://127.0.0.1:$port/graphql"
         for workload in words phrases prefixes; do
             wrk -t1 -c4 -d3s -s bench/gql.lua "http://127.0.0.1:$port/graphql" -- "$WORK/search-body.json" "$WORK/search-$workload.txt" > /dev/null 2>&1
             for c in $CONCS; do
