@@ -21,6 +21,10 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
         .min_connections(if in_memory { 1 } else { 0 })
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))
+        // A connection is checked with a round trip only when it has been idle long
+        // enough to have been dropped; a busy pool hands connections straight out
+        // (a ping on every checkout was one extra round trip per statement).
+        .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|opts| {
             opts.journal_mode(SqliteJournalMode::Wal)

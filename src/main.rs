@@ -2,6 +2,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc: the response tree of a GraphQL request is thousands of small
+/// allocations freed together, which glibc's allocator spends a quarter of a
+/// front-page request on (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     bantin::telemetry::init();

@@ -13,6 +13,7 @@ pub mod award;
 pub mod award_organization;
 pub mod award_person;
 pub mod commemoration;
+pub mod decode;
 pub mod document;
 pub mod event;
 pub mod event_document;

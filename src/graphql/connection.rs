@@ -17,6 +17,8 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select, Value,
 };
 
+use entity::decode::{Decode, Decoded};
+
 use crate::error::{AppError, AppResult};
 
 /// The most rows one page may have.
@@ -292,7 +294,7 @@ pub async fn keyset_connection<E, N>(
     node: impl Fn(Arc<E::Model>) -> N,
 ) -> AppResult<Conn<N>>
 where
-    E: EntityTrait,
+    E: EntityTrait<Model: Decode + Sync>,
     N: OutputType,
 {
     let total = TotalCount::Query(
@@ -301,10 +303,11 @@ where
     );
     let rows: Vec<Arc<E::Model>> = keyset
         .apply(base, page)?
+        .into_model::<Decoded<E::Model>>()
         .all(db)
         .await?
         .into_iter()
-        .map(Arc::new)
+        .map(|Decoded(row)| Arc::new(row))
         .collect();
     Ok(connection(rows, page, total, |row| cursor_of(row), node))
 }

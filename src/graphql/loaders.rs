@@ -18,11 +18,14 @@ use async_graphql::{Context, Request};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, PgFunc, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseConnection, EntityTrait, JoinType, Order, QueryFilter,
-    QueryOrder, QuerySelect, RelationDef, RelationTrait,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    Identity, Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    RelationDef, RelationTrait,
 };
 
+use entity::decode::{Cells, Decode, Decoded};
 use entity::*;
 
 use crate::domain::visibility::Visibility;
@@ -119,8 +122,9 @@ pub fn loader<'a>(ctx: &Context<'a>) -> AppResult<&'a DataLoader<ContentLoader>>
         .map_err(|e| AppError::Internal(e.message))
 }
 
-/// A table of content rows: an `id` primary key and a visibility rule.
-pub trait Content: EntityTrait {
+/// A table of content rows: an `id` primary key and a visibility rule; its rows
+/// decode by position.
+pub trait Content: EntityTrait<Model: Decode> {
     /// The `id` column.
     fn id_column() -> Self::Column;
     /// The id of a row.
@@ -233,14 +237,15 @@ where
     ) -> Result<HashMap<Key<ById<E>>, Arc<E::Model>>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let rows = E::find()
-            .filter(E::id_column().is_in(ids))
+            .filter(one_of(self.db.get_database_backend(), E::id_column(), ids))
             .filter(E::visible(&self.visibility))
+            .into_model::<Decoded<E::Model>>()
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
-            .map(|row| (Key::new(E::id_of(&row)), Arc::new(row)))
+            .map(|Decoded(row)| (Key::new(E::id_of(&row)), Arc::new(row)))
             .collect())
     }
 }
@@ -272,17 +277,22 @@ where
     ) -> Result<HashMap<Key<Children<F>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let mut select = F::Entity::find()
-            .filter(F::foreign_key().is_in(ids))
+            .filter(one_of(
+                self.db.get_database_backend(),
+                F::foreign_key(),
+                ids,
+            ))
             .filter(F::Entity::visible(&self.visibility));
         for (column, order) in F::order() {
             select = select.order_by(column, order);
         }
         let rows = select
+            .into_model::<Decoded<<F::Entity as EntityTrait>::Model>>()
             .all(&self.db)
             .await
             .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
-        for row in rows {
+        for Decoded(row) in rows {
             if let Some(owner) = F::owner_of(&row) {
                 map.entry(Key::new(owner)).or_default().push(Arc::new(row));
             }
@@ -295,7 +305,7 @@ where
 /// with the join row, which carries the order and any role.
 pub trait Link: Send + Sync + 'static {
     /// The join table.
-    type Join: EntityTrait;
+    type Join: EntityTrait<Model: Decode>;
     /// The table reached.
     type Target: Content + Sync;
     /// The join table's column that holds the owner.
@@ -325,22 +335,67 @@ where
         keys: &[Key<Linked<L>>],
     ) -> Result<HashMap<Key<Linked<L>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
-        let rows = L::Join::find()
-            .select_also(L::Target::default())
-            .join(JoinType::InnerJoin, L::relation())
-            .filter(L::owner().is_in(ids))
-            .filter(L::Target::visible(&self.visibility))
-            .order_by_asc(L::order())
-            .all(&self.db)
+        let backend = self.db.get_database_backend();
+        let target = L::Target::default();
+        // The join row's columns, then the target's, decoded side by side.
+        let links = L::Join::find()
+            .select_only()
+            .columns(<L::Join as EntityTrait>::Column::iter())
+            .filter(one_of(backend, L::owner(), ids))
+            .order_by_asc(L::order());
+        let relation = L::relation();
+        let select = match (backend, &relation.from_col, &relation.to_col) {
+            (DatabaseBackend::Postgres, Identity::Unary(key), Identity::Unary(target_id)) => {
+                // PostgreSQL's planner, costing random reads as if they came from
+                // disk, would hash the whole target table to join a few dozen rows;
+                // a lateral lookup (kept apart by `OFFSET 0`) reads each by its key.
+                let lookup = Query::select()
+                    .columns(<L::Target as EntityTrait>::Column::iter().map(|c| (target, c)))
+                    .from(target)
+                    .and_where(
+                        Expr::col((target, target_id.clone()))
+                            .equals((L::Join::default(), key.clone())),
+                    )
+                    .cond_where(L::Target::visible(&self.visibility))
+                    .offset(0)
+                    .to_owned();
+                let mut select = links.into_query();
+                select
+                    .column((Alias::new("target"), Asterisk))
+                    .join_lateral(
+                        JoinType::InnerJoin,
+                        lookup,
+                        Alias::new("target"),
+                        Expr::cust("TRUE"),
+                    );
+                select
+            }
+            _ => links
+                .columns(<L::Target as EntityTrait>::Column::iter())
+                .join(JoinType::InnerJoin, relation)
+                .filter(L::Target::visible(&self.visibility))
+                .into_query(),
+        };
+        let rows = self
+            .db
+            .query_all_raw(backend.build(&select))
             .await
+            .and_then(|rows| {
+                rows.iter()
+                    .map(|row| {
+                        <(
+                            <L::Join as EntityTrait>::Model,
+                            <L::Target as EntityTrait>::Model,
+                        )>::decode(&mut Cells::new(row))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
             .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
         for (join, target) in rows {
-            if let Some(target) = target {
-                map.entry(Key::new(L::owner_of(&join)))
-                    .or_default()
-                    .push((Arc::new(join), Arc::new(target)));
-            }
+            map.entry(Key::new(L::owner_of(&join)))
+                .or_default()
+                .push((Arc::new(join), Arc::new(target)));
         }
         Ok(map)
     }
@@ -509,6 +564,16 @@ impl Link for OrganizationsOfAward {
     }
     fn order() -> award_organization::Column {
         award_organization::Column::OrganizationId
+    }
+}
+
+/// `column` is one of `ids`: `= ANY($1)` with one array on PostgreSQL (one
+/// statement text however many ids, so it stays prepared and is bound as one
+/// value), `IN (...)` on SQLite.
+fn one_of<C: ColumnTrait>(backend: DatabaseBackend, column: C, ids: Vec<i64>) -> SimpleExpr {
+    match backend {
+        DatabaseBackend::Postgres => Expr::col(column.as_column_ref()).eq(PgFunc::any(ids)),
+        _ => column.is_in(ids),
     }
 }
 

@@ -8,10 +8,11 @@ use async_graphql::dataloader::Loader;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, SimpleObject};
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter,
-    QuerySelect, QueryTrait,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    QueryTrait,
 };
 
+use entity::decode::{Cells, Decode};
 use entity::{
     article, article_document, article_event, article_organization, article_person, article_tag,
     source,
@@ -560,7 +561,7 @@ impl ContentLoader {
             let rows = self.db.query_all_raw(statement).await?;
             return rows
                 .iter()
-                .map(|row| Ok((only, article::Model::from_query_result(row, "")?)))
+                .map(|row| Ok((only, article::Model::decode(&mut Cells::new(row))?)))
                 .collect();
         }
         let direction = if page.backward { "ASC" } else { "DESC" };
@@ -586,8 +587,10 @@ impl ContentLoader {
         let rows = self.db.query_all_raw(statement).await?;
         rows.iter()
             .map(|row| {
-                let owner: i64 = row.try_get("", "owner_id")?;
-                Ok((owner, article::Model::from_query_result(row, "")?))
+                // The article's columns, then its owner.
+                let mut cells = Cells::new(row);
+                let article = article::Model::decode(&mut cells)?;
+                Ok((cells.take()?, article))
             })
             .collect()
     }
