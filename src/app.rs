@@ -14,6 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -35,13 +36,21 @@ pub struct AppState {
     pub schema: AppSchema,
     /// The time source of visibility rules (fixed in tests).
     pub clock: Clock,
+    /// Turns to execute an operation (see [`Limits::max_concurrent_operations`]).
+    pub turns: Arc<Semaphore>,
 }
 
 impl AppState {
     /// The state for a migrated database and its search index.
     pub fn new(db: DatabaseConnection, limits: &Limits, clock: Clock, search: &Search) -> Self {
         let schema = build_schema(db.clone(), limits, search);
-        Self { db, schema, clock }
+        let turns = Arc::new(Semaphore::new(limits.max_concurrent_operations.max(1)));
+        Self {
+            db,
+            schema,
+            clock,
+            turns,
+        }
     }
 }
 
@@ -92,6 +101,14 @@ async fn graphql(
     let visibility = Visibility {
         now: (state.clock)(),
         viewer: actor.as_ref().map_or(Viewer::Reader, Actor::viewer),
+    };
+    // The semaphore is never closed, so waiting for a turn cannot fail.
+    let Ok(_turn) = state.turns.acquire().await else {
+        return refusal(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "INTERNAL",
+            "the server is shutting down".to_owned(),
+        );
     };
     let tasks = BatchTasks::default();
     let request = crate::graphql::loaders::attach(request, &state.db, &visibility, &tasks)

@@ -62,6 +62,13 @@ pub struct Limits {
     /// Longest time a request may take, in seconds.
     #[arg(long, env = "BANTIN_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Most GraphQL operations executing at once; the others wait their turn. A
+    /// running operation holds its partial response in memory, so this bounds the
+    /// memory a burst of clients can take; it need not exceed the pool size much,
+    /// as operations spend their waits on the database.
+    #[arg(long, env = "BANTIN_MAX_CONCURRENT_OPERATIONS", default_value_t = 16)]
+    pub max_concurrent_operations: usize,
 }
 
 impl Default for Limits {
@@ -71,6 +78,7 @@ impl Default for Limits {
             max_complexity: 20_000,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
+            max_concurrent_operations: 16,
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
     pub backend: Backend,
+    /// The app's turns to execute an operation.
+    pub turns: Arc<tokio::sync::Semaphore>,
     statements: Arc<AtomicU64>,
     clock: Arc<Mutex<DateTime<Utc>>>,
     client: reqwest::Client,
@@ -139,6 +141,7 @@ impl TestApp {
             Arc::new(move || *time.lock().unwrap_or_else(PoisonError::into_inner)),
             &search,
         );
+        let turns = state.turns.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -150,6 +153,7 @@ impl TestApp {
             address,
             db,
             backend,
+            turns,
             statements,
             clock,
             client: reqwest::Client::new(),

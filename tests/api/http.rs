@@ -129,7 +129,40 @@ async fn nodes_takes_at_most_100_ids(app: &TestApp) {
     assert_eq!(code, "BAD_USER_INPUT");
 }
 
+/// While every turn to execute is taken, an operation waits; it runs as soon as
+/// one is free.
+async fn operations_wait_for_a_turn(app: &TestApp) {
+    let limit = bantin::config::Limits::default().max_concurrent_operations;
+    let all = app
+        .turns
+        .clone()
+        .acquire_many_owned(limit as u32)
+        .await
+        .unwrap();
+    let url = format!("{}/graphql", app.address);
+    let waiting = tokio::spawn(async move {
+        reqwest::Client::new()
+            .post(url)
+            .json(&json!({ "query": "{ articles { totalCount } }" }))
+            .send()
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "ran without a turn");
+    drop(all);
+    let body = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+        .await
+        .expect("ran once a turn was free")
+        .unwrap();
+    assert_eq!(body, json!({ "data": { "articles": { "totalCount": 1 } } }));
+}
+
 crate::on_both!(
+    operations_wait_for_a_turn,
     graphiql_is_served_at_the_root_and_at_graphiql,
     queries_work_over_get,
     mutations_are_refused_over_get,
