@@ -13,6 +13,23 @@ use crate::config::DatabaseArgs;
 /// busy timeout, so readers never block the writer; an in-memory SQLite database
 /// keeps one connection (each connection would otherwise see its own database).
 pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    connect_with(args, STATEMENT_CACHE).await
+}
+
+/// The prepared statements each connection keeps (sqlx's default).
+const STATEMENT_CACHE: usize = 100;
+
+/// Opens a pool for a bulk import. Its statements bind thousands of values and
+/// most run once: a SQLite statement of 30,000 values is megabytes of prepared
+/// program, and caching a hundred of them held hundreds of megabytes.
+pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    connect_with(args, 8).await
+}
+
+async fn connect_with(
+    args: &DatabaseArgs,
+    statement_cache: usize,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(args.database_url.clone());
     let in_memory =
         args.database_url.contains(":memory:") || args.database_url.contains("mode=memory");
@@ -26,12 +43,14 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
         // (a ping on every checkout was one extra round trip per statement).
         .test_before_acquire_if_idle_for(Duration::from_secs(30))
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|opts| {
+        .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 .foreign_keys(true)
-        });
+                .statement_cache_capacity(statement_cache)
+        })
+        .map_sqlx_postgres_opts(move |opts| opts.statement_cache_capacity(statement_cache));
     if in_memory {
         // The one connection must live as long as the pool, or the database goes with it.
         options.idle_timeout(None).max_lifetime(None);

@@ -36,7 +36,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!("the database schema is up to date");
         }
         Command::Import { file, database } => {
-            let db = db::connect(&database).await?;
+            let db = db::connect_for_bulk(&database).await?;
             db::migrate(&db).await?;
             let summary = bundle_cli::import(&db, &file).await?;
             tracing::info!(

@@ -1427,6 +1427,18 @@ fn link_specs(table: Table) -> &'static [&'static LinkSpec] {
     }
 }
 
+/// Every table an import may write.
+fn written_tables() -> Vec<&'static str> {
+    let mut tables: Vec<&'static str> = Table::ALL.iter().map(|t| t.name()).collect();
+    tables.push("source");
+    for table in Table::ALL {
+        tables.extend(link_specs(table).iter().map(|spec| spec.table));
+    }
+    tables.sort_unstable();
+    tables.dedup();
+    tables
+}
+
 /// Imports a whole bundle in one transaction; `progress` is called after every
 /// line with the bytes read so far and the importer's summary.
 pub async fn import(
@@ -1441,6 +1453,7 @@ pub async fn import(
         // each spill rewrites pages into the WAL. 48 MB keeps the working set.
         txn.execute_unprepared("PRAGMA cache_size = -49152").await?;
     }
+    let deferred = crate::bundle::indexes::defer(&txn, &written_tables()).await?;
     let mut importer = Importer::new(&txn, now).await?;
     let mut bytes = 0u64;
     let mut number = 0usize;
@@ -1461,6 +1474,7 @@ pub async fn import(
         return Err(BundleError::line(1, "", "the bundle is empty"));
     }
     let summary = importer.finish().await?;
+    deferred.rebuild(&txn).await?;
     if summary.inserted + summary.updated > 0 {
         // Every instance's search index rebuilds from the committed content.
         crate::search::enqueue_all(&txn, now).await?;

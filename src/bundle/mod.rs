@@ -5,6 +5,7 @@ pub mod export;
 pub mod format;
 pub mod generate;
 pub mod import;
+pub mod indexes;
 mod words;
 
 /// Why a bundle could not be imported or exported.

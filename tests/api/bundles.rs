@@ -232,7 +232,64 @@ async fn a_bundle_may_reference_rows_already_stored_by_id(app: &TestApp) {
     assert!(error.to_string().contains("person_id"), "{error}");
 }
 
+/// Every index of the database, with its definition.
+async fn indexes(app: &TestApp) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let backend = app.db.get_database_backend();
+    let sql = match backend {
+        sea_orm::DatabaseBackend::Postgres => {
+            "SELECT indexname AS name, indexdef AS definition FROM pg_indexes \
+             WHERE schemaname = current_schema() ORDER BY indexname"
+        }
+        _ => {
+            "SELECT name, coalesce(sql, '') AS definition FROM sqlite_master \
+             WHERE type = 'index' ORDER BY name"
+        }
+    };
+    app.db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "name").unwrap(),
+                row.try_get("", "definition").unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// An import into empty tables builds their plain indexes once at the end; they are
+/// all there afterwards, and after a failed import too.
+async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
+    use bantin::bundle::indexes;
+    use sea_orm::TransactionTrait;
+    let empty = TestApp::spawn_with(app.backend, false)
+        .await
+        .expect("a second app");
+    let before = indexes(&empty).await;
+    assert!(before.len() > 20, "{before:?}");
+    // Only empty tables lose their indexes for the import.
+    for (db, dropped) in [(&empty.db, true), (&app.db, false)] {
+        let txn = db.begin().await.unwrap();
+        let deferred = indexes::defer(&txn, &["person", "article_person"])
+            .await
+            .unwrap();
+        assert_eq!(deferred.count() > 0, dropped);
+        txn.rollback().await.unwrap();
+    }
+    let bundle = generated("tiny", 5);
+    let broken = format!("{bundle}\n{{\"type\":\"planet\",\"id\":1}}");
+    import(&empty, &broken).await.expect_err("a bad last line");
+    assert_eq!(indexes(&empty).await, before);
+    import(&empty, &bundle).await.expect("import");
+    assert_eq!(indexes(&empty).await, before);
+    empty.finish().await;
+}
+
 crate::on_both!(
+    indexes_of_empty_tables_are_built_after_the_import,
     export_import_export_gives_the_same_bytes,
     importing_twice_changes_nothing,
     a_changed_record_updates_its_row_and_replaces_relations,
