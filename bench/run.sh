@@ -5,8 +5,12 @@
 # builds bantin and the baseline, generates and imports the medium corpus once.
 #
 #   bench/run.sh                         # everything, 2 rounds
-#   ROUNDS=3 DURATION=20 bench/run.sh    # knobs: ROUNDS WARMUP DURATION CONCS SIZE
+#   ROUNDS=3 DURATION=20 bench/run.sh    # knobs: ROUNDS WARMUP DURATION CONCS SIZE WORKLOADS
 #   bench/run.sh bantin-pg baseline      # only some servers
+#
+# bantin's own workloads add "mixed": the article page with every 10th request a
+# write (createDocument, with an editor token made for the run; documents are
+# searchable, so each write also goes through the search outbox and the indexer).
 #
 # Prints a table (requests/s, p50, p99, errors, RSS, SQL statements a request) with
 # the ratios bantin / PostGraphile and bantin / baseline; keeps everything it measured
@@ -59,15 +63,16 @@ for server in ("bantin", "postgraphile", "baseline"):
 open(f"{out}/bantin-q3.json", "w").write(body("bantin", "q3", "PersonPage", {"slug": "__SLUG__"}))
 open(f"{out}/bantin-q4first.json", "w").write(body("bantin", "q4", "DeepPage", {"after": None}))
 open(f"{out}/bantin-q4deep.json", "w").write(body("bantin", "q4", "DeepPage", {"after": cursor}))
+open(f"{out}/bantin-write.json", "w").write(body("bantin", "write", "AddDocument", {"code": "__N__/TB-BENCH", "title": "Thông báo thử tải __N__"}))
 PY
 
 trap cleanup EXIT INT TERM
 
 start() {  # server -> sets PID, URL, KIND
     case "$1" in
-        bantin-pg) URL=http://127.0.0.1:5400/graphql; KIND=bantin
+        bantin-pg) URL=http://127.0.0.1:5400/graphql; KIND=bantin; DATABASE="$DSN?sslmode=disable"
             DATABASE_URL="$DSN?sslmode=disable" BANTIN_LISTEN=127.0.0.1:5400 BANTIN_INDEX_DIR="$WORK/index-pg" RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
-        bantin-sqlite) URL=http://127.0.0.1:5401/graphql; KIND=bantin
+        bantin-sqlite) URL=http://127.0.0.1:5401/graphql; KIND=bantin; DATABASE="sqlite://$SQLITE"
             DATABASE_URL="sqlite://$SQLITE" BANTIN_LISTEN=127.0.0.1:5401 BANTIN_INDEX_DIR="$WORK/index-sqlite" RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
         postgraphile) URL=http://127.0.0.1:5200/graphql; KIND=postgraphile
             DATABASE_URL="$DSN" PORT=5200 bench/postgraphile/run.sh > "$OUT/$1.log" 2>&1 & ;;
@@ -75,6 +80,9 @@ start() {  # server -> sets PID, URL, KIND
             DATABASE_URL="$DSN" BIND=127.0.0.1:5100 POOL=16 target/bench-baseline/release/bench-baseline > "$OUT/$1.log" 2>&1 & ;;
     esac
     PID=$!
+    if [ "$KIND" = bantin ]; then
+        TOKEN=$(DATABASE_URL="$DATABASE" RUST_LOG=warn "$BIN" token create --role editor --name "bench-$(date +%s%N)")
+    fi
     for _ in $(seq 1 240); do
         code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$WORK/bodies/$KIND-q1.json" "$URL" || true)
         [ "$code" = 200 ] && break
@@ -101,12 +109,19 @@ for round in $(seq 1 "$ROUNDS"); do
     for server in $SERVERS; do
         start "$server"
         echo "== round $round: $server"
-        workloads="q1 q2"; [ "$KIND" = bantin ] && workloads="q1 q2 q3 q4first q4deep"
+        workloads="q1 q2"; [ "$KIND" = bantin ] && workloads="q1 q2 q3 q4first q4deep mixed"
+        # WORKLOADS picks some of them (the peers run only Q1 and Q2).
+        [ -n "${WORKLOADS:-}" ] && workloads=$(for w in $WORKLOADS; do case " $workloads " in *" $w "*) echo "$w";; esac; done)
         for q in $workloads; do
             body="$WORK/bodies/$KIND-$q.json"; slugs=()
-            case $q in q2) slugs=("$WORK/article-slugs.txt");; q3) slugs=("$WORK/person-slugs.txt");; esac
+            case $q in
+                q2) slugs=("$WORK/article-slugs.txt");;
+                q3) slugs=("$WORK/person-slugs.txt");;
+                mixed) body="$WORK/bodies/bantin-q2.json"
+                    slugs=("$WORK/article-slugs.txt" "$WORK/bodies/bantin-write.json" "$TOKEN" 10);;
+            esac
             statements=-
-            if [ "$server" != bantin-sqlite ]; then statements=$(sql_count "$URL" "$body" "${slugs[0]:-/dev/null}"); fi
+            if [ "$server" != bantin-sqlite ] && [ "$q" != mixed ]; then statements=$(sql_count "$URL" "$body" "${slugs[0]:-/dev/null}"); fi
             wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > /dev/null 2>&1
             for c in $CONCS; do
                 wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > "$OUT/wrk-$server-$q-c$c-r$round.txt" 2>&1
