@@ -21,7 +21,7 @@ const STATEMENT_CACHE: usize = 100;
 
 /// Opens a pool for a bulk import. Its statements bind thousands of values and
 /// most run once: a SQLite statement of 30,000 values is megabytes of prepared
-/// program, and caching a hundred of them held hundreds of megabytes.
+/// program, and caching a hundred of them held over a hundred megabytes.
 pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     connect_with(args, 8).await
 }
