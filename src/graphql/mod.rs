@@ -6,6 +6,7 @@ pub mod connection;
 pub mod ids;
 pub mod loaders;
 pub mod mutation;
+pub mod order;
 pub mod query;
 pub mod schema;
 pub mod types;

@@ -161,7 +161,51 @@ async fn operations_wait_for_a_turn(app: &TestApp) {
     assert_eq!(body, json!({ "data": { "articles": { "totalCount": 1 } } }));
 }
 
+/// The keys of a JSON object, in order.
+fn keys(value: &serde_json::Value) -> Vec<&str> {
+    value
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect()
+}
+
+/// Fields come back in the order the query asks for them, also when one waits for
+/// a batched load and those after it do not, through fragments and aliases.
+async fn responses_keep_the_order_of_the_query(app: &TestApp) {
+    let body = app
+        .graphql(
+            r#"query {
+                 articles { nodes { people { slug name } headline: title ...More slug } }
+               }
+               fragment More on Article {
+                 organizations { name slug }
+                 events { name }
+                 language
+               }"#,
+            json!({}),
+        )
+        .await;
+    let node = &body["data"]["articles"]["nodes"][0];
+    assert_eq!(
+        keys(node),
+        [
+            "people",
+            "headline",
+            "organizations",
+            "events",
+            "language",
+            "slug"
+        ],
+        "{body}"
+    );
+    assert_eq!(keys(&node["people"][0]), ["slug", "name"]);
+    assert_eq!(keys(&node["organizations"][0]), ["name", "slug"]);
+}
+
 crate::on_both!(
+    responses_keep_the_order_of_the_query,
     operations_wait_for_a_turn,
     graphiql_is_served_at_the_root_and_at_graphiql,
     queries_work_over_get,

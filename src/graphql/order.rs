@@ -1,0 +1,131 @@
+//! Responses keep the order of the query's fields.
+//!
+//! async-graphql resolves the fields of an object concurrently and writes each
+//! into the response as it finishes, so a field waiting on a batched load lands
+//! after the fields that follow it in the query. The spec asks for the query's
+//! order ("Serialized Map Ordering"), and a stable order lets clients and caches
+//! compare responses byte for byte. This extension keeps the parsed document of
+//! the request and, once the operation has run, puts each object's fields back in
+//! the order the selection sets give (fragments included).
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery,
+};
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+};
+use async_graphql::{Name, Response, ServerResult, Value, Variables};
+
+/// Installs [`KeepOrder`] for each request.
+pub struct QueryOrder;
+
+impl ExtensionFactory for QueryOrder {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(KeepOrder::default())
+    }
+}
+
+/// The extension of one request.
+#[derive(Default)]
+struct KeepOrder {
+    document: Mutex<Option<ExecutableDocument>>,
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for KeepOrder {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let document = next.run(ctx, query, variables).await?;
+        *self.document.lock().unwrap_or_else(PoisonError::into_inner) = Some(document.clone());
+        Ok(document)
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        let mut response = next.run(ctx, operation_name).await;
+        let document = self
+            .document
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(document) = document {
+            let operation = match (&document.operations, operation_name) {
+                (DocumentOperations::Single(operation), _) => Some(operation),
+                (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+                (DocumentOperations::Multiple(_), None) => None,
+            };
+            if let Some(operation) = operation {
+                order(
+                    &mut response.data,
+                    &[&operation.node.selection_set.node],
+                    &document,
+                );
+            }
+        }
+        response
+    }
+}
+
+/// Puts the fields of `value` (and of everything in it) in the order of `sets`,
+/// the selection sets that apply to it (several when fields are merged).
+fn order(value: &mut Value, sets: &[&SelectionSet], document: &ExecutableDocument) {
+    match value {
+        Value::List(items) => {
+            for item in items {
+                order(item, sets, document);
+            }
+        }
+        Value::Object(fields) => {
+            let mut wanted: IndexMap<&Name, Vec<&SelectionSet>> = IndexMap::new();
+            for set in sets {
+                collect(set, document, &mut wanted);
+            }
+            let mut unordered = std::mem::take(fields);
+            for (key, subsets) in wanted {
+                if let Some(mut field) = unordered.shift_remove(key) {
+                    order(&mut field, &subsets, document);
+                    fields.insert(key.clone(), field);
+                }
+            }
+            // Anything the selection does not name (there should be nothing) stays.
+            fields.extend(unordered);
+        }
+        _ => {}
+    }
+}
+
+/// The response keys a selection set yields, in order, with their sub-selections.
+fn collect<'d>(
+    set: &'d SelectionSet,
+    document: &'d ExecutableDocument,
+    wanted: &mut IndexMap<&'d Name, Vec<&'d SelectionSet>>,
+) {
+    for selection in &set.items {
+        match &selection.node {
+            Selection::Field(field) => wanted
+                .entry(&field.node.response_key().node)
+                .or_default()
+                .push(&field.node.selection_set.node),
+            Selection::FragmentSpread(spread) => {
+                if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node) {
+                    collect(&fragment.node.selection_set.node, document, wanted);
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                collect(&fragment.node.selection_set.node, document, wanted);
+            }
+        }
+    }
+}
