@@ -115,7 +115,10 @@ async fn graphql(
         .data(visibility)
         .data(state.clock.clone())
         .data(actor);
+    let query = request.query.clone();
+    let operation_name = request.operation_name.clone();
     let mut response = tasks.run(state.schema.execute(request)).await;
+    crate::graphql::order::restore(&mut response.data, &query, operation_name.as_deref());
     crate::error::code_errors(&mut response);
     GraphQLResponse::from(response).into_response()
 }

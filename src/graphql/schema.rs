@@ -21,7 +21,6 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) ->
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(64)
         .limit_directives(32)
-        .extension(crate::graphql::order::QueryOrder)
         .finish()
 }
 
