@@ -13,7 +13,8 @@ use std::io::BufRead;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ConnectionTrait, DatabaseBackend, DatabaseConnection, Statement, TransactionTrait, Value,
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, Statement,
+    TransactionTrait, Value,
 };
 
 use crate::bundle::BundleError;
@@ -1448,13 +1449,40 @@ pub async fn import(
     mut progress: impl FnMut(u64, &Summary),
 ) -> Result<Summary, BundleError> {
     let txn = db.begin().await?;
+    let (summary, bytes) = match write(&txn, input, now, &mut progress).await {
+        Ok(written) => written,
+        Err(error) => {
+            // Rolled back here and now: a dropped transaction is rolled back only
+            // when its connection is next used, and until then it would keep
+            // SQLite's write lock (the import's first writes drop indexes).
+            if let Err(rollback) = txn.rollback().await {
+                tracing::error!(%rollback, "could not roll the import back");
+            }
+            return Err(error);
+        }
+    };
+    txn.commit().await?;
+    // Fresh statistics, so the planner knows the new rows (a bulk load can turn a
+    // table of ten rows into one of a million).
+    db.execute_unprepared("ANALYZE").await?;
+    progress(bytes, &summary);
+    Ok(summary)
+}
+
+/// Writes the bundle inside `txn`; the summary and the bytes read.
+async fn write(
+    txn: &DatabaseTransaction,
+    input: impl BufRead,
+    now: DateTime<Utc>,
+    progress: &mut impl FnMut(u64, &Summary),
+) -> Result<(Summary, u64), BundleError> {
     if txn.get_database_backend() == DatabaseBackend::Sqlite {
         // A bulk write touches far more pages than the default 2 MB cache holds;
         // each spill rewrites pages into the WAL. 48 MB keeps the working set.
         txn.execute_unprepared("PRAGMA cache_size = -49152").await?;
     }
-    let deferred = crate::bundle::indexes::defer(&txn, &written_tables()).await?;
-    let mut importer = Importer::new(&txn, now).await?;
+    let deferred = crate::bundle::indexes::defer(txn, &written_tables()).await?;
+    let mut importer = Importer::new(txn, now).await?;
     let mut bytes = 0u64;
     let mut number = 0usize;
     for line in input.lines() {
@@ -1474,15 +1502,10 @@ pub async fn import(
         return Err(BundleError::line(1, "", "the bundle is empty"));
     }
     let summary = importer.finish().await?;
-    deferred.rebuild(&txn).await?;
+    deferred.rebuild(txn).await?;
     if summary.inserted + summary.updated > 0 {
         // Every instance's search index rebuilds from the committed content.
-        crate::search::enqueue_all(&txn, now).await?;
+        crate::search::enqueue_all(txn, now).await?;
     }
-    txn.commit().await?;
-    // Fresh statistics, so the planner knows the new rows (a bulk load can turn a
-    // table of ten rows into one of a million).
-    db.execute_unprepared("ANALYZE").await?;
-    progress(bytes, &summary);
-    Ok(summary)
+    Ok((summary, bytes))
 }
