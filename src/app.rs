@@ -6,6 +6,9 @@ use anyhow::Context;
 use std::time::Duration;
 
 use async_graphql::http::GraphiQLSource;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
+};
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
@@ -83,7 +86,16 @@ async fn graphql(
     request: GraphQLRequest,
 ) -> Response {
     let request = request.into_inner();
-    if method == Method::GET && is_mutation(&request) {
+    // Parsed here too (async-graphql does not hand its parse back) for what the
+    // handler needs to know of the operation: whether it is a mutation, and the
+    // order of its fields.
+    let document = async_graphql::parser::parse_query(&request.query).ok();
+    let operation_name = request.operation_name.clone();
+    if method == Method::GET
+        && document
+            .as_ref()
+            .is_some_and(|document| is_mutation(document, operation_name.as_deref()))
+    {
         // GET is for reads that caches may keep and replay.
         return refusal(
             StatusCode::METHOD_NOT_ALLOWED,
@@ -115,27 +127,40 @@ async fn graphql(
         .data(visibility)
         .data(state.clock.clone())
         .data(actor);
-    let query = request.query.clone();
-    let operation_name = request.operation_name.clone();
     let mut response = tasks.run(state.schema.execute(request)).await;
-    crate::graphql::order::restore(&mut response.data, &query, operation_name.as_deref());
+    if let Some(document) = &document
+        && let Some(operation) = operation(document, operation_name.as_deref())
+    {
+        crate::graphql::order::restore(&mut response.data, document, operation);
+    }
     crate::error::code_errors(&mut response);
     GraphQLResponse::from(response).into_response()
 }
 
-/// Whether the operation a request would run is a mutation.
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationDefinition, OperationType};
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    let mutation = |op: &OperationDefinition| op.ty == OperationType::Mutation;
-    match (&document.operations, &request.operation_name) {
-        (DocumentOperations::Single(op), _) => mutation(&op.node),
-        (DocumentOperations::Multiple(ops), Some(name)) => {
-            ops.get(name.as_str()).is_some_and(|op| mutation(&op.node))
+/// The operation of `document` a request runs: the only one, or the one it names.
+fn operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
+    match (&document.operations, name) {
+        (DocumentOperations::Single(operation), _) => Some(&operation.node),
+        (DocumentOperations::Multiple(operations), Some(name)) => {
+            operations.get(name).map(|operation| &operation.node)
         }
-        (DocumentOperations::Multiple(ops), None) => ops.values().any(|op| mutation(&op.node)),
+        (DocumentOperations::Multiple(_), None) => None,
+    }
+}
+
+/// Whether the operation a request would run is a mutation (with several and
+/// none named: whether any is).
+fn is_mutation(document: &ExecutableDocument, name: Option<&str>) -> bool {
+    let mutation = |operation: &OperationDefinition| operation.ty == OperationType::Mutation;
+    match (operation(document, name), &document.operations) {
+        (Some(operation), _) => mutation(operation),
+        (None, DocumentOperations::Multiple(operations)) if name.is_none() => operations
+            .values()
+            .any(|operation| mutation(&operation.node)),
+        (None, _) => false,
     }
 }
 

@@ -12,23 +12,13 @@
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{
-    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+    ExecutableDocument, OperationDefinition, Selection, SelectionSet,
 };
 use async_graphql::{Name, Value};
 
-/// Orders the data of the response to `query` (its operation `operation_name`).
-pub fn restore(data: &mut Value, query: &str, operation_name: Option<&str>) {
-    let Ok(document) = async_graphql::parser::parse_query(query) else {
-        return;
-    };
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    if let Some(operation) = operation {
-        order(data, &[&operation.node.selection_set.node], &document);
-    }
+/// Orders the data of the response to `operation` of `document`.
+pub fn restore(data: &mut Value, document: &ExecutableDocument, operation: &OperationDefinition) {
+    order(data, &[&operation.selection_set.node], document);
 }
 
 /// Puts the fields of `value` (and of everything in it) in the order of `sets`,
