@@ -20,12 +20,12 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, PgFunc, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait,
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult,
     Identity, Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     RelationDef, RelationTrait,
 };
 
-use entity::decode::{Cells, Decode, Decoded};
+use entity::decode::{Decode, Decoded};
 use entity::*;
 
 use crate::domain::visibility::Visibility;
@@ -376,23 +376,15 @@ where
                 .filter(L::Target::visible(&self.visibility))
                 .into_query(),
         };
-        let rows = self
-            .db
-            .query_all_raw(backend.build(&select))
-            .await
-            .and_then(|rows| {
-                rows.iter()
-                    .map(|row| {
-                        <(
-                            <L::Join as EntityTrait>::Model,
-                            <L::Target as EntityTrait>::Model,
-                        )>::decode(&mut Cells::new(row))
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows = Decoded::<(
+            <L::Join as EntityTrait>::Model,
+            <L::Target as EntityTrait>::Model,
+        )>::find_by_statement(backend.build(&select))
+        .all(&self.db)
+        .await
+        .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
-        for (join, target) in rows {
+        for Decoded((join, target)) in rows {
             map.entry(Key::new(L::owner_of(&join)))
                 .or_default()
                 .push((Arc::new(join), Arc::new(target)));
