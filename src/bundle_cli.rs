@@ -13,9 +13,9 @@ use crate::bundle::import::Summary;
 
 /// Imports FILE (or standard input for `-`), with a progress bar on a terminal.
 pub async fn import(db: &DatabaseConnection, file: &Path) -> anyhow::Result<Summary> {
-    let (input, length): (Box<dyn BufRead>, Option<u64>) = if file == Path::new("-") {
+    let (input, length): (Box<dyn BufRead + Send>, Option<u64>) = if file == Path::new("-") {
         (
-            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin().lock())),
+            Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())),
             None,
         )
     } else {

@@ -5,10 +5,11 @@ use bantin::bundle::BundleError;
 use bantin::bundle::import::Summary;
 use serde_json::json;
 
-use crate::helpers::{TestApp, now};
+use crate::helpers::{Backend, TestApp, now};
 
 async fn import(app: &TestApp, bundle: &str) -> Result<Summary, BundleError> {
-    bantin::bundle::import::import(&app.db, bundle.as_bytes(), now(), |_, _| {}).await
+    let input = std::io::Cursor::new(bundle.to_owned().into_bytes());
+    bantin::bundle::import::import(&app.db, input, now(), |_, _| {}).await
 }
 
 async fn export(app: &TestApp) -> String {
@@ -167,6 +168,30 @@ async fn a_bad_line_names_itself_and_writes_nothing(app: &TestApp) {
     }
     let not_first = import(app, good_person).await.expect_err("no header");
     assert!(not_first.to_string().starts_with("line 1: "), "{not_first}");
+    // Bytes that are not UTF-8, far enough down that the good lines before them
+    // were read and written in batches first.
+    let people: Vec<String> = (0..600)
+        .map(|i| {
+            format!(r#"{{"type":"person","id":"p{i}","full_name":"Người {i}","slug":"nguoi-{i}"}}"#)
+        })
+        .collect();
+    let mut bundle = [HEADER.to_owned(), people.join("\n")]
+        .join("\n")
+        .into_bytes();
+    bundle.extend_from_slice(b"\n{\"type\":\"person\",\"full_name\":\"\xff\"}\n");
+    let input = std::io::Cursor::new(bundle);
+    let error = bantin::bundle::import::import(&app.db, input, now(), |_, _| {})
+        .await
+        .expect_err("not UTF-8");
+    assert!(
+        error.to_string().starts_with("line 602: cannot be read"),
+        "{error}"
+    );
+    assert_eq!(
+        export(app).await,
+        before,
+        "the lines before the bad one were kept"
+    );
 }
 
 async fn decomposed_text_is_stored_composed(app: &TestApp) {
@@ -232,6 +257,31 @@ async fn a_bundle_may_reference_rows_already_stored_by_id(app: &TestApp) {
     assert!(error.to_string().contains("person_id"), "{error}");
 }
 
+/// Every foreign key of a PostgreSQL database (none on SQLite, whose foreign keys
+/// are part of their table's definition), with its table and definition.
+async fn foreign_keys(app: &TestApp) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
+    if app.backend != Backend::Postgres {
+        return Vec::new();
+    }
+    let sql = "SELECT conrelid::regclass::text || '.' || conname AS name, \
+               pg_get_constraintdef(oid) AS definition FROM pg_constraint \
+               WHERE contype = 'f' AND connamespace = current_schema()::regnamespace \
+               ORDER BY 1";
+    app.db
+        .query_all_raw(Statement::from_string(app.db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row.try_get("", "name").unwrap(),
+                row.try_get("", "definition").unwrap(),
+            )
+        })
+        .collect()
+}
+
 /// Every index of the database, with its definition.
 async fn indexes(app: &TestApp) -> Vec<(String, String)> {
     use sea_orm::{ConnectionTrait, Statement};
@@ -260,8 +310,9 @@ async fn indexes(app: &TestApp) -> Vec<(String, String)> {
         .collect()
 }
 
-/// An import into empty tables builds their plain indexes once at the end; they are
-/// all there afterwards, and after a failed import too.
+/// An import into empty tables builds their plain indexes (and, on PostgreSQL,
+/// their foreign keys) once at the end; they are all there afterwards, and after a
+/// failed import too.
 async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
     use bantin::bundle::indexes;
     use sea_orm::TransactionTrait;
@@ -270,6 +321,10 @@ async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
         .expect("a second app");
     let before = indexes(&empty).await;
     assert!(before.len() > 20, "{before:?}");
+    let keys_before = foreign_keys(&empty).await;
+    if app.backend == Backend::Postgres {
+        assert!(keys_before.len() > 20, "{keys_before:?}");
+    }
     // Only empty tables lose their indexes for the import.
     for (db, dropped) in [(&empty.db, true), (&app.db, false)] {
         let txn = db.begin().await.unwrap();
@@ -283,8 +338,10 @@ async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
     let broken = format!("{bundle}\n{{\"type\":\"planet\",\"id\":1}}");
     import(&empty, &broken).await.expect_err("a bad last line");
     assert_eq!(indexes(&empty).await, before);
+    assert_eq!(foreign_keys(&empty).await, keys_before);
     import(&empty, &bundle).await.expect("import");
     assert_eq!(indexes(&empty).await, before);
+    assert_eq!(foreign_keys(&empty).await, keys_before);
     empty.finish().await;
 }
 
