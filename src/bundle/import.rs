@@ -12,12 +12,11 @@ use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::ArrayType;
 use sea_orm::{
     ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, Statement,
     TransactionTrait, Value,
 };
-
-use sea_orm::sea_query::ArrayType;
 
 use crate::bundle::BundleError;
 use crate::bundle::format::{self, Key, LineError, Names, Record};
@@ -1424,8 +1423,8 @@ impl<'a, C: ConnectionTrait> Importer<'a, C> {
     }
 }
 
-/// A column value as JSON, for `jsonb_populate_recordset`.
-/// A value as PostgreSQL reads it from text; `None` for NULL.
+/// A value as PostgreSQL reads it from text; `None` for NULL. These are the types
+/// the importer binds; the export → import → export test would show another one.
 fn text_of(value: &Value) -> Option<String> {
     match value {
         Value::Bool(v) => v.map(|v| v.to_string()),
@@ -1537,13 +1536,19 @@ struct ParsedLine {
 /// Lines sent at once by [`read_lines`].
 const READ_BATCH: usize = 256;
 
+/// What the reading thread sends.
+enum Read {
+    Lines(Vec<ParsedLine>),
+    /// The end of the input: without it, a closed channel means the thread died.
+    End,
+    Failed(BundleError),
+}
+
 /// Reads and parses the bundle's lines on a thread of their own, so that the JSON
 /// work overlaps the database's, and sends them in batches of [`READ_BATCH`]. Stops
 /// after a line that cannot be read, or when the receiver is gone (the import
 /// failed); a few batches wait at most, so memory stays flat.
-fn read_lines(
-    input: impl BufRead + Send + 'static,
-) -> tokio::sync::mpsc::Receiver<Result<Vec<ParsedLine>, BundleError>> {
+fn read_lines(input: impl BufRead + Send + 'static) -> tokio::sync::mpsc::Receiver<Read> {
     let (sender, receiver) = tokio::sync::mpsc::channel(4);
     std::thread::spawn(move || {
         let mut batch = Vec::with_capacity(READ_BATCH);
@@ -1554,8 +1559,8 @@ fn read_lines(
                 Ok(line) => line,
                 Err(e) => {
                     let error = BundleError::line(number, "", format!("cannot be read: {e}"));
-                    let _ = sender.blocking_send(Ok(batch));
-                    let _ = sender.blocking_send(Err(error));
+                    let _ = sender.blocking_send(Read::Lines(batch));
+                    let _ = sender.blocking_send(Read::Failed(error));
                     return;
                 }
             };
@@ -1568,12 +1573,13 @@ fn read_lines(
             });
             if batch.len() == READ_BATCH {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(READ_BATCH));
-                if sender.blocking_send(Ok(full)).is_err() {
+                if sender.blocking_send(Read::Lines(full)).is_err() {
                     return;
                 }
             }
         }
-        let _ = sender.blocking_send(Ok(batch));
+        let _ = sender.blocking_send(Read::Lines(batch));
+        let _ = sender.blocking_send(Read::End);
     });
     receiver
 }
@@ -1603,8 +1609,14 @@ async fn write(
     let mut bytes = 0u64;
     let mut number = 0usize;
     let mut lines = read_lines(input);
-    while let Some(batch) = lines.recv().await {
-        for parsed in batch? {
+    loop {
+        let batch = match lines.recv().await {
+            Some(Read::Lines(batch)) => batch,
+            Some(Read::End) => break,
+            Some(Read::Failed(error)) => return Err(error),
+            None => return Err(std::io::Error::other("the bundle's reader stopped").into()),
+        };
+        for parsed in batch {
             (number, bytes) = (parsed.number, parsed.bytes);
             if let Some(record) = parsed.record {
                 importer.line(number, record).await?;
