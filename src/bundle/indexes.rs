@@ -126,6 +126,7 @@ async fn foreign_keys_between(
                JOIN pg_class ref ON ref.oid = con.confrelid \
                WHERE con.contype = 'f' \
                AND tab.relnamespace = current_schema()::regnamespace \
+               AND ref.relnamespace = tab.relnamespace \
                AND tab.relname = ANY($1) AND ref.relname = ANY($1) \
                ORDER BY tab.relname, con.conname";
     let names: Vec<String> = tables.iter().map(|t| (*t).to_owned()).collect();
