@@ -260,34 +260,23 @@ async fn a_bundle_may_reference_rows_already_stored_by_id(app: &TestApp) {
 /// Every foreign key of a PostgreSQL database (none on SQLite, whose foreign keys
 /// are part of their table's definition), with its table and definition.
 async fn foreign_keys(app: &TestApp) -> Vec<(String, String)> {
-    use sea_orm::{ConnectionTrait, Statement};
     if app.backend != Backend::Postgres {
         return Vec::new();
     }
-    let sql = "SELECT conrelid::regclass::text || '.' || conname AS name, \
-               pg_get_constraintdef(oid) AS definition FROM pg_constraint \
-               WHERE contype = 'f' AND connamespace = current_schema()::regnamespace \
-               ORDER BY 1";
-    app.db
-        .query_all_raw(Statement::from_string(app.db.get_database_backend(), sql))
-        .await
-        .unwrap()
-        .iter()
-        .map(|row| {
-            (
-                row.try_get("", "name").unwrap(),
-                row.try_get("", "definition").unwrap(),
-            )
-        })
-        .collect()
+    names_and_definitions(
+        app,
+        "SELECT conrelid::regclass::text || '.' || conname AS name, \
+         pg_get_constraintdef(oid) AS definition FROM pg_constraint \
+         WHERE contype = 'f' AND connamespace = current_schema()::regnamespace \
+         ORDER BY 1",
+    )
+    .await
 }
 
 /// Every index of the database, with its definition.
 async fn indexes(app: &TestApp) -> Vec<(String, String)> {
-    use sea_orm::{ConnectionTrait, Statement};
-    let backend = app.db.get_database_backend();
-    let sql = match backend {
-        sea_orm::DatabaseBackend::Postgres => {
+    let sql = match app.backend {
+        Backend::Postgres => {
             "SELECT indexname AS name, indexdef AS definition FROM pg_indexes \
              WHERE schemaname = current_schema() ORDER BY indexname"
         }
@@ -296,8 +285,14 @@ async fn indexes(app: &TestApp) -> Vec<(String, String)> {
              WHERE type = 'index' ORDER BY name"
         }
     };
+    names_and_definitions(app, sql).await
+}
+
+/// The `name` and `definition` columns of a catalog query's rows.
+async fn names_and_definitions(app: &TestApp, sql: &str) -> Vec<(String, String)> {
+    use sea_orm::{ConnectionTrait, Statement};
     app.db
-        .query_all_raw(Statement::from_string(backend, sql))
+        .query_all_raw(Statement::from_string(app.db.get_database_backend(), sql))
         .await
         .unwrap()
         .iter()
