@@ -5,7 +5,9 @@ use std::time::Duration;
 use anyhow::Context;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+};
 
 use crate::config::DatabaseArgs;
 
@@ -19,12 +21,83 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
 /// The prepared statements each connection keeps (sqlx's default).
 const STATEMENT_CACHE: usize = 100;
 
+/// The page size of new SQLite database files.
+pub const PAGE_SIZE: u32 = 16_384;
+
 /// Opens a pool for a bulk import. Its statements bind thousands of values and
 /// most run once: a SQLite statement of 30,000 values is megabytes of prepared
-/// program, and caching a hundred of them held over a hundred megabytes.
+/// program, and caching a hundred of them held over a hundred megabytes. On
+/// SQLite it is a single connection, which [`RollbackJournal`] relies on.
 pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
-    connect_with(args, 8).await
+    let args = DatabaseArgs {
+        max_connections: if is_sqlite(&args.database_url) {
+            1
+        } else {
+            args.max_connections
+        },
+        ..args.clone()
+    };
+    connect_with(&args, 8).await
 }
+
+fn is_sqlite(url: &str) -> bool {
+    url.starts_with("sqlite:")
+}
+
+/// A bulk write to SQLite through a rollback journal instead of the WAL: in WAL
+/// mode every page is written twice (into the WAL, then into the database when it
+/// is checkpointed), while a rollback journal keeps only the old content of changed
+/// pages, and pages added at the end of the file need none. Leaving WAL needs the
+/// database to itself; when another connection has it open (a running server) the
+/// write stays in WAL, at once rather than after the busy timeout. Use it on a
+/// single-connection pool ([`connect_for_bulk`]), so every statement runs on the
+/// connection that switched.
+pub struct RollbackJournal {
+    switched: bool,
+}
+
+impl RollbackJournal {
+    /// Switches to a rollback journal where it can; says so in the log.
+    pub async fn enter(db: &DatabaseConnection) -> anyhow::Result<Self> {
+        if db.get_database_backend() != DatabaseBackend::Sqlite {
+            return Ok(RollbackJournal { switched: false });
+        }
+        db.execute_unprepared("PRAGMA busy_timeout = 0").await?;
+        let mode = db
+            .query_one_raw(Statement::from_string(
+                DatabaseBackend::Sqlite,
+                "PRAGMA journal_mode = DELETE",
+            ))
+            .await
+            .and_then(|row| match row {
+                Some(row) => row.try_get_by_index::<String>(0),
+                None => Ok(String::new()),
+            });
+        db.execute_unprepared(&format!(
+            "PRAGMA busy_timeout = {}",
+            BUSY_TIMEOUT.as_millis()
+        ))
+        .await?;
+        let switched = matches!(&mode, Ok(mode) if mode.eq_ignore_ascii_case("delete"));
+        if switched {
+            tracing::info!("writing through a rollback journal");
+        } else {
+            tracing::info!(?mode, "writing through the WAL: the database is in use");
+        }
+        Ok(RollbackJournal { switched })
+    }
+
+    /// Puts the database back in WAL mode.
+    pub async fn leave(self, db: &DatabaseConnection) -> anyhow::Result<()> {
+        if self.switched {
+            db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
+        }
+        Ok(())
+    }
+}
+
+/// How long a SQLite statement waits for a lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 async fn connect_with(
     args: &DatabaseArgs,
@@ -46,9 +119,14 @@ async fn connect_with(
         .map_sqlx_sqlite_opts(move |opts| {
             opts.journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(5))
+                .busy_timeout(BUSY_TIMEOUT)
                 .foreign_keys(true)
                 .statement_cache_capacity(statement_cache)
+                // Set when a database file is created (later it is a no-op): an
+                // article of a few kilobytes fits one page instead of spilling into
+                // overflow pages, so the file is a third smaller and a bulk import
+                // makes a quarter fewer writes than with 4 KiB pages.
+                .page_size(PAGE_SIZE)
         })
         .map_sqlx_postgres_opts(move |opts| opts.statement_cache_capacity(statement_cache));
     if in_memory {

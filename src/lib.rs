@@ -38,7 +38,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { file, database } => {
             let db = db::connect_for_bulk(&database).await?;
             db::migrate(&db).await?;
-            let summary = bundle_cli::import(&db, &file).await?;
+            let journal = db::RollbackJournal::enter(&db).await?;
+            let summary = bundle_cli::import(&db, &file).await;
+            journal.leave(&db).await?;
+            let summary = summary?;
             tracing::info!(
                 "imported {} records: {} added, {} changed, {} unchanged",
                 summary.total(),

@@ -4,6 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
@@ -143,9 +144,47 @@ async fn import_reads_standard_input_and_fails_loudly() {
         "{header}\n{}\n",
         r#"{"type":"tag","id":1,"slug":"kinh-te","name":"Kinh tế"}"#
     );
-    let (ok, log) = run(good).await;
+    let (ok, log) = run(good.clone()).await;
     assert!(ok, "{log}");
     assert!(log.contains("1 records"), "{log}");
+    // Alone on the database, the import wrote through a rollback journal, and left
+    // the file in WAL mode, with the page size of new files.
+    assert!(log.contains("writing through a rollback journal"), "{log}");
+    let db = sea_orm::Database::connect(&database).await.unwrap();
+    let pragma = |name: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db
+                .query_one_raw(Statement::from_string(
+                    DatabaseBackend::Sqlite,
+                    format!("PRAGMA {name}"),
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<String>(0)
+                .or_else(|_| row.try_get_by_index::<i64>(0).map(|n| n.to_string()))
+                .unwrap()
+        }
+    };
+    assert_eq!(pragma("journal_mode").await, "wal");
+    assert_eq!(pragma("page_size").await, bantin::db::PAGE_SIZE.to_string());
+    // With another connection open (`db`, as a running server's), it cannot leave
+    // WAL, and imports through it.
+    let (ok, log) = run(good).await;
+    assert!(ok, "{log}");
+    assert!(log.contains("writing through the WAL"), "{log}");
+    assert_eq!(pragma("journal_mode").await, "wal");
+    let tags = db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Sqlite,
+            "SELECT count(*) FROM tag WHERE slug = 'kinh-te'",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(tags.try_get_by_index::<i64>(0).unwrap(), 1);
+    db.close().await.unwrap();
     let bad = format!(
         "{header}\n{}\n",
         r#"{"type":"tag","id":2,"slug":"Not A Slug","name":"X"}"#

@@ -340,6 +340,70 @@ async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
     empty.finish().await;
 }
 
+/// Batches are written while the next ones are read: a reference to a row of a
+/// batch still being written waits for it, and a bad line after several batches
+/// leaves nothing of them.
+async fn batches_written_while_reading_stay_consistent(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let article = |i: usize, translation_of: Option<usize>| {
+        let mut line = json!({
+            "type": "article", "id": format!("t{i}"), "title": format!("Bài {i}"),
+            "slug": format!("bai-viet-{i}"), "language": "vi", "status": "published",
+            "published_at": "2024-05-01T08:00:00+07:00",
+        });
+        if let Some(of) = translation_of {
+            line["translation_of"] = json!(format!("t{of}"));
+        }
+        line.to_string()
+    };
+    // Article 1,100 and on translate one 1,100 before: a batch of 1,000 earlier.
+    let lines: Vec<String> = (0..2_200)
+        .map(|i| article(i, (i >= 1_100).then(|| i - 1_100)))
+        .collect();
+    let bundle = [HEADER.to_owned(), lines.join("\n")].join("\n");
+    let summary = import(app, &bundle).await.expect("import");
+    assert_eq!(summary.inserted, 2_200);
+    let mut pairs = Vec::new();
+    for row in app
+        .db
+        .query_all_raw(Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT a.external_id AS a, o.external_id AS o FROM article a \
+             JOIN article o ON o.id = a.translation_of_id",
+        ))
+        .await
+        .expect("query")
+    {
+        let a: String = row.try_get("", "a").expect("a");
+        let o: String = row.try_get("", "o").expect("o");
+        pairs.push((a, o));
+    }
+    pairs.sort();
+    let mut expected: Vec<(String, String)> = (1_100..2_200)
+        .map(|i| (format!("\"t{i}\""), format!("\"t{}\"", i - 1_100)))
+        .collect();
+    expected.sort();
+    assert_eq!(pairs, expected);
+
+    let before = export(app).await;
+    let people: Vec<String> = (0..2_500)
+        .map(|i| {
+            format!(
+                r#"{{"type":"person","id":"w{i}","full_name":"Người {i}","slug":"nguoi-w{i}"}}"#
+            )
+        })
+        .collect();
+    let bad =
+        r#"{"type":"position","id":"q","person_id":"nobody","organization_id":1,"title":"T"}"#;
+    let bundle = [HEADER.to_owned(), people.join("\n"), bad.to_owned()].join("\n");
+    let error = import(app, &bundle).await.expect_err("a bad last line");
+    assert!(
+        error.to_string().starts_with("line 2502: person_id: "),
+        "{error}"
+    );
+    assert_eq!(export(app).await, before, "written batches were kept");
+}
+
 crate::on_both!(
     indexes_of_empty_tables_are_built_after_the_import,
     export_import_export_gives_the_same_bytes,
@@ -348,4 +412,5 @@ crate::on_both!(
     a_bad_line_names_itself_and_writes_nothing,
     decomposed_text_is_stored_composed,
     a_bundle_may_reference_rows_already_stored_by_id,
+    batches_written_while_reading_stay_consistent,
 );
