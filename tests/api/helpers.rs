@@ -25,6 +25,8 @@ pub struct TestApp {
     /// The app's turns to execute an operation.
     pub turns: Arc<tokio::sync::Semaphore>,
     statements: Arc<AtomicU64>,
+    /// The text of each statement run while it is `Some`.
+    recorded: Arc<Mutex<Option<Vec<String>>>>,
     clock: Arc<Mutex<DateTime<Utc>>>,
     client: reqwest::Client,
     cleanup: Cleanup,
@@ -111,10 +113,15 @@ impl TestApp {
         let index_db = bantin::db::connect(&args).await.expect("connect");
         let statements = Arc::new(AtomicU64::new(0));
         let counter = statements.clone();
+        let recorded: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
+        let recorder = recorded.clone();
         // `BANTIN_TEST_SQL=1` prints every statement, to see what a query costs.
         let print = std::env::var("BANTIN_TEST_SQL").is_ok_and(|v| v == "1");
         db.set_metric_callback(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
+            if let Some(sql) = recorder.lock().unwrap().as_mut() {
+                sql.push(info.statement.sql.clone());
+            }
             if print {
                 eprintln!("SQL: {}", info.statement.sql);
             }
@@ -155,6 +162,7 @@ impl TestApp {
             backend,
             turns,
             statements,
+            recorded,
             clock,
             client: reqwest::Client::new(),
             cleanup,
@@ -255,6 +263,13 @@ impl TestApp {
         let before = self.statements.load(Ordering::SeqCst);
         self.data(query, variables).await;
         self.statements.load(Ordering::SeqCst) - before
+    }
+
+    /// Runs a query and returns the SQL of the statements it issued.
+    pub async fn statements_of(&self, query: &str, variables: Value) -> Vec<String> {
+        *self.recorded.lock().unwrap() = Some(Vec::new());
+        self.data(query, variables).await;
+        self.recorded.lock().unwrap().take().unwrap_or_default()
     }
 
     /// Drops the database.

@@ -74,7 +74,47 @@ async fn nested_connections_are_batched_too(app: &TestApp) {
     assert_eq!((without, with), (1, 2));
 }
 
+/// A page of headlines reads no article bodies; one that shows them does, however
+/// it asks for them.
+async fn a_page_of_headlines_does_not_read_bodies(app: &TestApp) {
+    let reads_body = |statements: &[String]| {
+        assert!(
+            statements
+                .iter()
+                .any(|sql| sql.contains(r#"FROM "article""#)),
+            "{statements:?}"
+        );
+        statements
+            .iter()
+            .any(|sql| sql.contains(r#""article"."body""#))
+    };
+    let headlines = app.statements_of(FRONT_PAGE, json!({ "n": 5 })).await;
+    assert!(!reads_body(&headlines), "{headlines:?}");
+    let shown = [
+        "{ articles(first: 5) { nodes { title text: body } } }",
+        "{ articles(first: 5) { nodes { paragraphs } } }",
+        "{ articles(first: 5) { edges { node { ...Full } } } } fragment Full on Article { body }",
+    ];
+    for query in shown {
+        let statements = app.statements_of(query, json!({})).await;
+        assert!(reads_body(&statements), "{query}: {statements:?}");
+    }
+    let data = app
+        .data(
+            "{ articles(first: 5) { nodes { slug text: body paragraphs } } }",
+            json!({}),
+        )
+        .await;
+    let nodes = data["articles"]["nodes"].as_array().unwrap();
+    assert!(!nodes.is_empty());
+    for node in nodes {
+        assert!(!node["text"].as_str().unwrap().is_empty(), "{node}");
+        assert!(!node["paragraphs"].as_array().unwrap().is_empty(), "{node}");
+    }
+}
+
 crate::on_both!(
     a_three_level_query_costs_the_same_for_5_and_50_articles,
     nested_connections_are_batched_too,
+    a_page_of_headlines_does_not_read_bodies,
 );

@@ -439,6 +439,11 @@ pub async fn list(
     let base = article::Entity::find()
         .filter(inner.visibility.articles())
         .filter(filter.condition()?);
+    let base = if reads_body(ctx) {
+        base
+    } else {
+        without_body(base)
+    };
     keyset_connection(
         &inner.db,
         base,
@@ -449,6 +454,31 @@ pub async fn list(
         Article,
     )
     .await
+}
+
+/// Whether the nodes of the article page being resolved read the body (`body`,
+/// `paragraphs`), through `nodes` or `edges`, under any alias or fragment.
+fn reads_body(ctx: &Context<'_>) -> bool {
+    let look = ctx.look_ahead();
+    [look.field("nodes"), look.field("edges").field("node")]
+        .iter()
+        .any(|node| node.field("body").exists() || node.field("paragraphs").exists())
+}
+
+/// Selects every column but the body, which comes back empty: a list of headlines
+/// (a front page) then neither reads the long texts from storage nor sends them.
+/// The columns keep their order, which decoding relies on.
+fn without_body(select: sea_orm::Select<article::Entity>) -> sea_orm::Select<article::Entity> {
+    use sea_orm::Iterable;
+    let mut select = select.select_only();
+    for column in article::Column::iter() {
+        select = if matches!(column, article::Column::Body) {
+            select.expr_as(Expr::val(""), "body")
+        } else {
+            select.column(column)
+        };
+    }
+    select
 }
 
 /// What an article connection hangs off.
