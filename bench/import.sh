@@ -6,6 +6,7 @@
 #   bench/import.sh                # medium corpus, 3 rounds
 #   SIZE=small ROUNDS=5 bench/import.sh
 #   PY_LOADER=path/to/load_pg.py bench/import.sh   # also time a reference loader
+#                                  # (CSV + COPY, run with --dsn on a fresh database)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -53,8 +54,9 @@ done
 
 if [ -n "${PY_LOADER:-}" ]; then
     for round in $(seq 1 "$ROUNDS"); do
+        psql "$PG/postgres" -qc "DROP DATABASE IF EXISTS bantin_pyload" -qc "CREATE DATABASE bantin_pyload" > /dev/null
         start=$(date +%s.%N)
-        python3 "$PY_LOADER" "$CORPUS" > /dev/null 2>&1
+        python3 "$PY_LOADER" "$CORPUS" --dsn "$PG/bantin_pyload" > /dev/null
         end=$(date +%s.%N)
         RESULTS[python]+="$(echo "$end - $start" | bc) "
     done
