@@ -1169,12 +1169,12 @@ impl Importer {
     }
 
     /// Writes what is pending and returns the summary.
-    pub async fn finish(mut self) -> Result<Summary, BundleError> {
+    pub async fn finish(&mut self) -> Result<Summary, BundleError> {
         self.flush().await?;
         while !self.in_flight.is_empty() {
             self.land().await?;
         }
-        Ok(self.summary)
+        Ok(std::mem::take(&mut self.summary))
     }
 
     /// The summary so far.
@@ -1724,15 +1724,18 @@ async fn write(
     }
     let deferred = crate::bundle::indexes::defer(&**txn, &written_tables()).await?;
     let mut importer = Importer::new(txn.clone(), now).await?;
-    let read = read_all(&mut importer, input, progress).await;
-    let bytes = match read {
-        Ok(bytes) => bytes,
+    let written = match read_all(&mut importer, input, progress).await {
+        Ok(bytes) => importer.finish().await.map(|summary| (summary, bytes)),
+        Err(error) => Err(error),
+    };
+    let (summary, bytes) = match written {
+        Ok(written) => written,
         Err(error) => {
+            // A batch may still be being written (the one after a failed one).
             importer.abandon().await;
             return Err(error);
         }
     };
-    let summary = importer.finish().await?;
     deferred.rebuild(&**txn).await?;
     if summary.inserted + summary.updated > 0 {
         // Every instance's search index rebuilds from the committed content.
