@@ -9,11 +9,13 @@
 //! added again at the end, which checks every row in one join instead of one
 //! trigger call per row (a third of a large import's time). The importer checks
 //! every reference itself; the constraint, added again, still proves it.
-//! Both steps run inside the import's transaction: a failed import rolls them back
-//! with everything else. Unique indexes stay, as the import's upserts and
-//! uniqueness checks rely on them. On PostgreSQL, dropping an index or a foreign
-//! key locks its tables until the import commits, which only concerns tables that
-//! were empty anyway.
+//! On PostgreSQL the unique constraints of empty tables (external keys, slugs) go
+//! the same way: the importer checks keys and slugs itself, and upserts only ever
+//! target rows stored before the import, which an empty table has none of; added
+//! again, the constraints prove it. (SQLite cannot drop a constraint's index.)
+//! All of it runs inside the import's transaction: a failed import rolls it back
+//! with everything else. On PostgreSQL, dropping an index or a constraint locks its
+//! tables until the import commits, which only concerns tables that were empty anyway.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
@@ -24,7 +26,7 @@ pub struct Deferred {
 }
 
 /// Drops the plain indexes of those of `tables` that are empty, and on PostgreSQL
-/// the foreign keys between two of them.
+/// their unique constraints and the foreign keys between two of them.
 pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferred, DbErr> {
     let backend = db.get_database_backend();
     let mut deferred = Deferred::default();
@@ -46,6 +48,18 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
             ))
             .await?;
             deferred.definitions.push(definition);
+        }
+        if backend == DatabaseBackend::Postgres {
+            for (name, definition) in unique_constraints(db, table).await? {
+                db.execute_raw(Statement::from_string(
+                    backend,
+                    format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""),
+                ))
+                .await?;
+                deferred.definitions.push(format!(
+                    "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
+                ));
+            }
         }
     }
     if backend == DatabaseBackend::Postgres {
@@ -107,6 +121,32 @@ async fn plain_indexes(
     };
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(backend, sql, [table.into()]))
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("", "name")?, row.try_get("", "definition")?)))
+        .collect()
+}
+
+/// The unique constraints (name, definition) of a PostgreSQL table that no foreign
+/// key relies on.
+async fn unique_constraints(
+    db: &impl ConnectionTrait,
+    table: &str,
+) -> Result<Vec<(String, String)>, DbErr> {
+    let sql = "SELECT con.conname AS name, pg_get_constraintdef(con.oid) AS definition \
+               FROM pg_constraint con \
+               JOIN pg_class tab ON tab.oid = con.conrelid \
+               WHERE con.contype = 'u' AND tab.relname = $1 \
+               AND tab.relnamespace = current_schema()::regnamespace \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
+                               WHERE f.contype = 'f' AND f.conindid = con.conindid) \
+               ORDER BY con.conname";
+    let rows = db
+        .query_all_raw(Statement::from_sql_and_values(
+            DatabaseBackend::Postgres,
+            sql,
+            [table.into()],
+        ))
         .await?;
     rows.iter()
         .map(|row| Ok((row.try_get("", "name")?, row.try_get("", "definition")?)))

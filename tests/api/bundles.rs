@@ -257,9 +257,10 @@ async fn a_bundle_may_reference_rows_already_stored_by_id(app: &TestApp) {
     assert!(error.to_string().contains("person_id"), "{error}");
 }
 
-/// Every foreign key of a PostgreSQL database (none on SQLite, whose foreign keys
-/// are part of their table's definition), with its table and definition.
-async fn foreign_keys(app: &TestApp) -> Vec<(String, String)> {
+/// Every foreign key and unique constraint of a PostgreSQL database (none on
+/// SQLite, whose constraints are part of their table's definition), with its table
+/// and definition.
+async fn constraints(app: &TestApp) -> Vec<(String, String)> {
     if app.backend != Backend::Postgres {
         return Vec::new();
     }
@@ -267,7 +268,7 @@ async fn foreign_keys(app: &TestApp) -> Vec<(String, String)> {
         app,
         "SELECT conrelid::regclass::text || '.' || conname AS name, \
          pg_get_constraintdef(oid) AS definition FROM pg_constraint \
-         WHERE contype = 'f' AND connamespace = current_schema()::regnamespace \
+         WHERE contype IN ('f', 'u') AND connamespace = current_schema()::regnamespace \
          ORDER BY 1",
     )
     .await
@@ -310,13 +311,13 @@ async fn names_and_definitions(app: &TestApp, sql: &str) -> Vec<(String, String)
 /// failed import too.
 async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
     use bantin::bundle::indexes;
-    use sea_orm::TransactionTrait;
+    use sea_orm::{ConnectionTrait, TransactionTrait};
     let empty = TestApp::spawn_with(app.backend, false)
         .await
         .expect("a second app");
     let before = indexes(&empty).await;
     assert!(before.len() > 20, "{before:?}");
-    let keys_before = foreign_keys(&empty).await;
+    let keys_before = constraints(&empty).await;
     if app.backend == Backend::Postgres {
         assert!(keys_before.len() > 20, "{keys_before:?}");
     }
@@ -327,16 +328,31 @@ async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
             .await
             .unwrap();
         assert_eq!(deferred.count() > 0, dropped);
+        if app.backend == Backend::Postgres {
+            // Unique constraints go too: the importer checks keys and slugs itself.
+            let unique = txn
+                .query_one_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "SELECT count(*) AS n FROM pg_constraint \
+                     WHERE contype = 'u' AND conrelid = 'person'::regclass",
+                ))
+                .await
+                .unwrap()
+                .unwrap()
+                .try_get::<i64>("", "n")
+                .unwrap();
+            assert_eq!(unique == 0, dropped, "{unique} unique constraints");
+        }
         txn.rollback().await.unwrap();
     }
     let bundle = generated("tiny", 5);
     let broken = format!("{bundle}\n{{\"type\":\"planet\",\"id\":1}}");
     import(&empty, &broken).await.expect_err("a bad last line");
     assert_eq!(indexes(&empty).await, before);
-    assert_eq!(foreign_keys(&empty).await, keys_before);
+    assert_eq!(constraints(&empty).await, keys_before);
     import(&empty, &bundle).await.expect("import");
     assert_eq!(indexes(&empty).await, before);
-    assert_eq!(foreign_keys(&empty).await, keys_before);
+    assert_eq!(constraints(&empty).await, keys_before);
     empty.finish().await;
 }
 
