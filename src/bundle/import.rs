@@ -1238,8 +1238,9 @@ impl Writer {
         (sql, values)
     }
 
-    /// Writes a batch: an upsert that leaves unchanged rows untouched, then the
-    /// batch's relations, replaced. `line` is the line being read when it started.
+    /// Writes a batch: its new rows inserted and its stored ones upserted (an
+    /// unchanged row is left untouched), then the batch's relations, replaced.
+    /// `line` is the line being read when it started.
     async fn write(self: Arc<Self>, pending: Pending, line: usize) -> Result<Written, BundleError> {
         let table = pending.table;
         let columns = table.columns();
@@ -1396,8 +1397,9 @@ impl Writer {
         Ok(stored)
     }
 
-    /// The upsert of some rows of `table`: on PostgreSQL an `unnest` of one array
-    /// per column (see [`Writer::unnest`]); on SQLite a multi-row `VALUES` list.
+    /// The insert (or, when some are stored, the upsert) of some rows of `table`:
+    /// on PostgreSQL an `unnest` of one array per column (see [`Writer::unnest`]);
+    /// on SQLite a multi-row `VALUES` list.
     fn upsert_statement(
         &self,
         table: Table,
