@@ -304,7 +304,6 @@ struct Pending {
 
 /// The state of one import.
 pub struct Importer {
-    db: Arc<DatabaseTransaction>,
     backend: DatabaseBackend,
     now: DateTime<Utc>,
     writer: Arc<Writer>,
@@ -357,13 +356,12 @@ impl Importer {
             HashMap::new()
         };
         let writer = Arc::new(Writer {
-            txn: db.clone(),
+            txn: db,
             backend,
             now,
             types,
         });
         let mut importer = Importer {
-            db,
             backend,
             now,
             writer,
@@ -381,7 +379,8 @@ impl Importer {
             importer.preload(table).await?;
         }
         let rows = importer
-            .db
+            .writer
+            .txn
             .query_all_raw(Statement::from_string(
                 importer.backend,
                 "SELECT id, name, url FROM source",
@@ -405,7 +404,8 @@ impl Importer {
                 table.name()
             );
             let rows = self
-                .db
+                .writer
+                .txn
                 .query_all_raw(Statement::from_string(self.backend, sql))
                 .await?;
             if rows.is_empty() {
@@ -595,7 +595,8 @@ impl Importer {
                     table.name(),
                     param(self.backend, 1)
                 );
-                self.db
+                self.writer
+                    .txn
                     .execute_raw(Statement::from_sql_and_values(
                         self.backend,
                         sql,
@@ -989,7 +990,8 @@ impl Importer {
             Value::from(self.now),
         ];
         let row = self
-            .db
+            .writer
+            .txn
             .query_one_raw(Statement::from_sql_and_values(self.backend, sql, values))
             .await?
             .ok_or_else(|| self.error("source", "the source was not written"))?;
