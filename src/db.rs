@@ -133,9 +133,19 @@ async fn connect_with(
         // The one connection must live as long as the pool, or the database goes with it.
         options.idle_timeout(None).max_lifetime(None);
     }
-    Database::connect(options)
-        .await
-        .with_context(|| format!("could not connect to {}", redact(&args.database_url)))
+    Database::connect(options).await.map_err(|error| {
+        // Opening a SQLite file sets WAL mode, which waits for a writer that has the
+        // file in rollback-journal mode: an import that had it to itself.
+        let hint = if is_sqlite(&args.database_url) && error.to_string().contains("locked") {
+            " (another process is writing it, such as a `bantin import`: try again when it ends)"
+        } else {
+            ""
+        };
+        anyhow::Error::new(error).context(format!(
+            "could not connect to {}{hint}",
+            redact(&args.database_url)
+        ))
+    })
 }
 
 /// Runs the migrations that have not run yet.

@@ -195,6 +195,34 @@ async fn import_reads_standard_input_and_fails_loudly() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A SQLite file that another process writes outside WAL mode (as an import that
+/// had it to itself does) cannot be opened until it is done; the error says why.
+#[tokio::test]
+async fn a_sqlite_file_being_written_by_another_process_is_named_as_such() {
+    use sea_orm::TransactionTrait;
+    let dir = std::env::temp_dir().join(format!("bantin_locked_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let database = format!("sqlite://{}?mode=rwc", dir.join("locked.db").display());
+    // A new file is in rollback-journal mode; a write holds its lock until commit.
+    let writer = sea_orm::Database::connect(&database).await.unwrap();
+    let txn = writer.begin().await.unwrap();
+    txn.execute_unprepared("CREATE TABLE busy (x INTEGER)")
+        .await
+        .unwrap();
+    let output = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", &database)
+        .output()
+        .await
+        .unwrap();
+    let log = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{log}");
+    assert!(log.contains("another process is writing it"), "{log}");
+    txn.rollback().await.unwrap();
+    writer.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[tokio::test]
 async fn tokens_are_shown_once_stored_hashed_listed_and_revoked() {
     let dir = std::env::temp_dir().join(format!("bantin_token_{}", std::process::id()));
