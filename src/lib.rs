@@ -40,8 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             db::migrate(&db).await?;
             let journal = db::RollbackJournal::enter(&db).await?;
             let summary = bundle_cli::import(&db, &file).await;
-            journal.leave(&db).await?;
+            // Back to WAL whatever happened; the import's own error comes first.
+            let left = journal.leave(&db).await;
             let summary = summary?;
+            left?;
             tracing::info!(
                 "imported {} records: {} added, {} changed, {} unchanged",
                 summary.total(),
