@@ -51,33 +51,42 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
         }
         if backend == DatabaseBackend::Postgres {
             for (name, definition) in unique_constraints(db, table).await? {
-                db.execute_raw(Statement::from_string(
-                    backend,
-                    format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""),
-                ))
-                .await?;
-                deferred.definitions.push(format!(
-                    "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
-                ));
+                deferred
+                    .drop_constraint(db, table, &name, &definition)
+                    .await?;
             }
         }
     }
     if backend == DatabaseBackend::Postgres {
         for (table, name, definition) in foreign_keys_between(db, &empty).await? {
-            db.execute_raw(Statement::from_string(
-                backend,
-                format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""),
-            ))
-            .await?;
-            deferred.definitions.push(format!(
-                "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
-            ));
+            deferred
+                .drop_constraint(db, &table, &name, &definition)
+                .await?;
         }
     }
     Ok(deferred)
 }
 
 impl Deferred {
+    /// Drops a constraint of a PostgreSQL table, to be added again by [`Deferred::rebuild`].
+    async fn drop_constraint(
+        &mut self,
+        db: &impl ConnectionTrait,
+        table: &str,
+        name: &str,
+        definition: &str,
+    ) -> Result<(), DbErr> {
+        db.execute_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""),
+        ))
+        .await?;
+        self.definitions.push(format!(
+            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
+        ));
+        Ok(())
+    }
+
     /// How many indexes and constraints were dropped.
     pub fn count(&self) -> usize {
         self.definitions.len()
@@ -119,12 +128,7 @@ async fn plain_indexes(
              AND sql NOT LIKE 'CREATE UNIQUE%' ORDER BY name"
         }
     };
-    let rows = db
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, [table.into()]))
-        .await?;
-    rows.iter()
-        .map(|row| Ok((row.try_get("", "name")?, row.try_get("", "definition")?)))
-        .collect()
+    names_and_definitions(db, sql, table).await
 }
 
 /// The unique constraints (name, definition) of a PostgreSQL table that no foreign
@@ -141,9 +145,19 @@ async fn unique_constraints(
                AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
                                WHERE f.contype = 'f' AND f.conindid = con.conindid) \
                ORDER BY con.conname";
+    names_and_definitions(db, sql, table).await
+}
+
+/// The `name` and `definition` columns of a catalog query about one table (its
+/// only parameter).
+async fn names_and_definitions(
+    db: &impl ConnectionTrait,
+    sql: &str,
+    table: &str,
+) -> Result<Vec<(String, String)>, DbErr> {
     let rows = db
         .query_all_raw(Statement::from_sql_and_values(
-            DatabaseBackend::Postgres,
+            db.get_database_backend(),
             sql,
             [table.into()],
         ))
