@@ -304,8 +304,6 @@ struct Pending {
 
 /// The state of one import.
 pub struct Importer {
-    backend: DatabaseBackend,
-    now: DateTime<Utc>,
     writer: Arc<Writer>,
     /// External key → row id, for every table.
     ids: HashMap<Table, HashMap<String, i64>>,
@@ -362,8 +360,6 @@ impl Importer {
             types,
         });
         let mut importer = Importer {
-            backend,
-            now,
             writer,
             ids: HashMap::new(),
             unclaimed: HashMap::new(),
@@ -382,7 +378,7 @@ impl Importer {
             .writer
             .txn
             .query_all_raw(Statement::from_string(
-                importer.backend,
+                importer.writer.backend,
                 "SELECT id, name, url FROM source",
             ))
             .await?;
@@ -406,7 +402,7 @@ impl Importer {
             let rows = self
                 .writer
                 .txn
-                .query_all_raw(Statement::from_string(self.backend, sql))
+                .query_all_raw(Statement::from_string(self.writer.backend, sql))
                 .await?;
             if rows.is_empty() {
                 return Ok(());
@@ -593,12 +589,12 @@ impl Importer {
                 let sql = format!(
                     "UPDATE \"{}\" SET external_id = {} WHERE id = {id}",
                     table.name(),
-                    param(self.backend, 1)
+                    param(self.writer.backend, 1)
                 );
                 self.writer
                     .txn
                     .execute_raw(Statement::from_sql_and_values(
-                        self.backend,
+                        self.writer.backend,
                         sql,
                         [Value::from(stored.clone())],
                     ))
@@ -978,21 +974,25 @@ impl Importer {
         }
         let sql = format!(
             "INSERT INTO source (name, url, version, created_at, updated_at) VALUES ({}, {}, 1, {}, {}) RETURNING id",
-            param(self.backend, 1),
-            param(self.backend, 2),
-            param(self.backend, 3),
-            param(self.backend, 4)
+            param(self.writer.backend, 1),
+            param(self.writer.backend, 2),
+            param(self.writer.backend, 3),
+            param(self.writer.backend, 4)
         );
         let values = [
             wanted.0.clone().into(),
             wanted.1.clone().into(),
-            Value::from(self.now),
-            Value::from(self.now),
+            Value::from(self.writer.now),
+            Value::from(self.writer.now),
         ];
         let row = self
             .writer
             .txn
-            .query_one_raw(Statement::from_sql_and_values(self.backend, sql, values))
+            .query_one_raw(Statement::from_sql_and_values(
+                self.writer.backend,
+                sql,
+                values,
+            ))
             .await?
             .ok_or_else(|| self.error("source", "the source was not written"))?;
         let id: i64 = row.try_get("", "id")?;
