@@ -12,21 +12,27 @@
 //! On PostgreSQL the unique constraints of empty tables (external keys, slugs) go
 //! the same way: the importer checks keys and slugs itself, and upserts only ever
 //! target rows stored before the import, which an empty table has none of; added
-//! again, the constraints prove it. (SQLite cannot drop a constraint's index.)
+//! again, the constraints prove it; and so do their primary keys, where no foreign
+//! key left references the table (the link tables). (SQLite cannot drop a
+//! constraint's index.)
 //! All of it runs inside the import's transaction: a failed import rolls it back
 //! with everything else. On PostgreSQL, dropping an index or a constraint locks its
 //! tables until the import commits, which only concerns tables that were empty anyway.
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, DbErr, Statement};
 
-/// The statements that restore what was dropped for an import, in order.
+/// The statements that restore what was dropped for an import.
 #[derive(Debug, Default)]
 pub struct Deferred {
+    /// Indexes, unique constraints and primary keys.
     definitions: Vec<String>,
+    /// Foreign keys, added once what they reference is unique again.
+    foreign_keys: Vec<String>,
 }
 
 /// Drops the plain indexes of those of `tables` that are empty, and on PostgreSQL
-/// their unique constraints and the foreign keys between two of them.
+/// their unique constraints, the foreign keys between two of them, and then the
+/// primary keys no foreign key references any more.
 pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferred, DbErr> {
     let backend = db.get_database_backend();
     let mut deferred = Deferred::default();
@@ -51,52 +57,57 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
         }
         if backend == DatabaseBackend::Postgres {
             for (name, definition) in unique_constraints(db, table).await? {
-                deferred
-                    .drop_constraint(db, table, &name, &definition)
-                    .await?;
+                let add = drop_constraint(db, table, &name, &definition).await?;
+                deferred.definitions.push(add);
             }
         }
     }
     if backend == DatabaseBackend::Postgres {
         for (table, name, definition) in foreign_keys_between(db, &empty).await? {
-            deferred
-                .drop_constraint(db, &table, &name, &definition)
-                .await?;
+            let add = drop_constraint(db, &table, &name, &definition).await?;
+            deferred.foreign_keys.push(add);
+        }
+        // A primary key, too, is one sort at the end instead of a tree grown row by
+        // row; the importer assigns no ids itself, and the key, added again, proves
+        // the link tables hold no pair twice.
+        for table in &empty {
+            for (name, definition) in unreferenced_primary_key(db, table).await? {
+                let add = drop_constraint(db, table, &name, &definition).await?;
+                deferred.definitions.push(add);
+            }
         }
     }
     Ok(deferred)
 }
 
-impl Deferred {
-    /// Drops a constraint of a PostgreSQL table, to be added again by [`Deferred::rebuild`].
-    async fn drop_constraint(
-        &mut self,
-        db: &impl ConnectionTrait,
-        table: &str,
-        name: &str,
-        definition: &str,
-    ) -> Result<(), DbErr> {
-        db.execute_raw(Statement::from_string(
-            DatabaseBackend::Postgres,
-            format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""),
-        ))
-        .await?;
-        self.definitions.push(format!(
-            "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
-        ));
-        Ok(())
-    }
+/// Drops a constraint of a PostgreSQL table; the statement that adds it again.
+async fn drop_constraint(
+    db: &impl ConnectionTrait,
+    table: &str,
+    name: &str,
+    definition: &str,
+) -> Result<String, DbErr> {
+    db.execute_raw(Statement::from_string(
+        DatabaseBackend::Postgres,
+        format!("ALTER TABLE \"{table}\" DROP CONSTRAINT \"{name}\""),
+    ))
+    .await?;
+    Ok(format!(
+        "ALTER TABLE \"{table}\" ADD CONSTRAINT \"{name}\" {definition}"
+    ))
+}
 
+impl Deferred {
     /// How many indexes and constraints were dropped.
     pub fn count(&self) -> usize {
-        self.definitions.len()
+        self.definitions.len() + self.foreign_keys.len()
     }
 
-    /// Creates the dropped indexes and constraints again (indexes first: the
-    /// constraints' checks may use them).
+    /// Creates the dropped indexes and constraints again: indexes and keys first,
+    /// since the foreign keys' checks use them.
     pub async fn rebuild(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
         let backend = db.get_database_backend();
-        for definition in self.definitions {
+        for definition in self.definitions.into_iter().chain(self.foreign_keys) {
             db.execute_raw(Statement::from_string(backend, definition))
                 .await?;
         }
@@ -145,6 +156,22 @@ async fn unique_constraints(
                AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
                                WHERE f.contype = 'f' AND f.conindid = con.conindid) \
                ORDER BY con.conname";
+    names_and_definitions(db, sql, table).await
+}
+
+/// The primary key (name, definition) of a PostgreSQL table, unless a foreign key
+/// references the table.
+async fn unreferenced_primary_key(
+    db: &impl ConnectionTrait,
+    table: &str,
+) -> Result<Vec<(String, String)>, DbErr> {
+    let sql = "SELECT con.conname AS name, pg_get_constraintdef(con.oid) AS definition \
+               FROM pg_constraint con \
+               JOIN pg_class tab ON tab.oid = con.conrelid \
+               WHERE con.contype = 'p' AND tab.relname = $1 \
+               AND tab.relnamespace = current_schema()::regnamespace \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
+                               WHERE f.contype = 'f' AND f.confrelid = con.conrelid)";
     names_and_definitions(db, sql, table).await
 }
 

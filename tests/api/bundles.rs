@@ -268,7 +268,7 @@ async fn constraints(app: &TestApp) -> Vec<(String, String)> {
         app,
         "SELECT conrelid::regclass::text || '.' || conname AS name, \
          pg_get_constraintdef(oid) AS definition FROM pg_constraint \
-         WHERE contype IN ('f', 'u') AND connamespace = current_schema()::regnamespace \
+         WHERE contype IN ('f', 'p', 'u') AND connamespace = current_schema()::regnamespace \
          ORDER BY 1",
     )
     .await
@@ -307,7 +307,8 @@ async fn names_and_definitions(app: &TestApp, sql: &str) -> Vec<(String, String)
 }
 
 /// An import into empty tables builds their plain indexes (and, on PostgreSQL,
-/// their foreign keys) once at the end; they are all there afterwards, and after a
+/// their unique constraints, foreign keys and unreferenced primary keys) once at
+/// the end; they are all there afterwards, and after a
 /// failed import too.
 async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
     use bantin::bundle::indexes;
@@ -342,6 +343,26 @@ async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
                 .try_get::<i64>("", "n")
                 .unwrap();
             assert_eq!(unique == 0, dropped, "{unique} unique constraints");
+            // So do the primary keys no foreign key references (the link tables'),
+            // and only those.
+            let keys = txn
+                .query_all_raw(sea_orm::Statement::from_string(
+                    sea_orm::DatabaseBackend::Postgres,
+                    "SELECT conrelid::regclass::text AS tab FROM pg_constraint \
+                     WHERE contype = 'p' AND conrelid IN ('person'::regclass, \
+                     'article_person'::regclass) ORDER BY 1",
+                ))
+                .await
+                .unwrap()
+                .iter()
+                .map(|row| row.try_get::<String>("", "tab").unwrap())
+                .collect::<Vec<_>>();
+            let expected = if dropped {
+                vec!["person"]
+            } else {
+                vec!["article_person", "person"]
+            };
+            assert_eq!(keys, expected);
         }
         txn.rollback().await.unwrap();
     }
