@@ -1243,7 +1243,11 @@ impl Writer {
     /// Writes a batch: its new rows inserted and its stored ones upserted (an
     /// unchanged row is left untouched), then the batch's relations, replaced.
     /// `line` is the line being read when it started.
-    async fn write(self: Arc<Self>, pending: Pending, line: usize) -> Result<Written, BundleError> {
+    async fn write(
+        self: Arc<Self>,
+        mut pending: Pending,
+        line: usize,
+    ) -> Result<Written, BundleError> {
         let table = pending.table;
         let columns = table.columns();
         let width = columns.len() + 4;
@@ -1264,7 +1268,7 @@ impl Writer {
         } else {
             (MAX_VALUES / width).max(1)
         };
-        for chunk in pending.rows.chunks(chunk_rows) {
+        for chunk in pending.rows.chunks_mut(chunk_rows) {
             let (sql, values) = self.upsert_statement(table, chunk, distinct)?;
             let rows = self
                 .txn
@@ -1401,11 +1405,11 @@ impl Writer {
 
     /// The insert (or, when some are stored, the upsert) of some rows of `table`:
     /// on PostgreSQL an `unnest` of one array per column (see [`Writer::unnest`]);
-    /// on SQLite a multi-row `VALUES` list.
+    /// on SQLite a multi-row `VALUES` list. The rows' values move into the statement.
     fn upsert_statement(
         &self,
         table: Table,
-        chunk: &[PendingRow],
+        chunk: &mut [PendingRow],
         distinct: &str,
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
@@ -1416,26 +1420,27 @@ impl Writer {
         let list = list.join(", ");
         let mut sql = format!("INSERT INTO \"{name}\" ({list}) ");
         let values = if self.backend == DatabaseBackend::Postgres {
-            let version = Value::from(1i32);
-            let now = Value::from(self.now);
-            let keys: Vec<Value> = chunk.iter().map(|row| row.key.clone().into()).collect();
-            let rows = chunk.iter().zip(&keys).map(|(row, key)| {
-                [key, &version, &now, &now]
-                    .into_iter()
-                    .chain(row.values.iter())
-            });
-            let (select, bound) = self.unnest(name, &all, rows)?;
+            let keys = chunk.iter().map(|row| row.key.clone().into()).collect();
+            let mut cells = vec![
+                Cells::Each(keys),
+                Cells::Same(Value::from(1i32)),
+                Cells::Same(Value::from(self.now)),
+                Cells::Same(Value::from(self.now)),
+            ];
+            let rows = chunk.iter_mut().map(|row| std::mem::take(&mut row.values));
+            cells.extend(by_column(rows, columns.len()).into_iter().map(Cells::Each));
+            let (select, bound) = self.unnest(name, &all, cells)?;
             sql.push_str(&select);
             bound
         } else {
-            let rows = chunk.iter().map(|row| {
+            let rows = chunk.iter_mut().map(|row| {
                 let mut record = vec![
                     Value::from(row.key.clone()),
                     Value::from(1i32),
                     Value::from(self.now),
                     Value::from(self.now),
                 ];
-                record.extend(row.values.iter().cloned());
+                record.append(&mut row.values);
                 record
             });
             let (list, bound) = self.values_list(rows);
@@ -1464,26 +1469,21 @@ impl Writer {
     }
 
     /// `SELECT … FROM (SELECT unnest(…), …)` of some rows for PostgreSQL, for one
-    /// short statement whatever the batch size, with one array per column. (In the
-    /// select list the arrays are unnested in step as rows stream out; `FROM
-    /// unnest(…)` would first copy every row into a temporary store.) A column without nulls
-    /// whose values are integers, booleans or text travels as an array of that type,
-    /// in binary (ids and positions need no formatting here nor parsing there);
-    /// any other column as a text array, which the server copies where JSON would
-    /// be parsed (that parse was half the time of a large import), with a boolean
-    /// array marking its nulls. Each value is cast to its column's type.
-    fn unnest<'v, R: IntoIterator<Item = &'v Value>>(
+    /// short statement whatever the batch size: a value the same in every row is
+    /// bound once, and every other column as one array. (In the select list the
+    /// arrays are unnested in step as rows stream out; `FROM unnest(…)` would first
+    /// copy every row into a temporary store.) A column without nulls whose values
+    /// are all of one type travels as an array of that type, in binary (ids,
+    /// positions and dates need no formatting here nor parsing there); any other
+    /// as a text array, which the server copies where JSON would be parsed (that
+    /// parse was half the time of a large import), with a boolean array marking its
+    /// nulls. Each value is cast to its column's type.
+    fn unnest(
         &self,
         table: &str,
         columns: &[&str],
-        rows: impl Iterator<Item = R>,
+        cells: Vec<Cells>,
     ) -> Result<(String, Vec<Value>), BundleError> {
-        let mut cells: Vec<Vec<&Value>> = vec![Vec::new(); columns.len()];
-        for row in rows {
-            for (i, value) in row.into_iter().enumerate() {
-                cells[i].push(value);
-            }
-        }
         let mut arrays = Vec::with_capacity(columns.len());
         let mut casts = Vec::with_capacity(columns.len());
         let mut values = Vec::with_capacity(2 * columns.len());
@@ -1492,15 +1492,26 @@ impl Writer {
                 .types
                 .get(&(table.to_owned(), (*column).to_owned()))
                 .ok_or_else(|| DbErr::Custom(format!("no column {table}.{column}")))?;
-            if let Some((array, element)) = typed_array(&cells) {
-                values.push(array);
-                arrays.push(format!("unnest(${}::{element}[]) AS v{i}", values.len()));
-                casts.push(format!("v{i}::{ty}"));
-                continue;
-            }
+            let cells = match cells {
+                Cells::Same(value) => {
+                    values.push(value);
+                    casts.push(format!("${}::{ty}", values.len()));
+                    continue;
+                }
+                Cells::Each(cells) => cells,
+            };
+            let cells = match typed_array(cells) {
+                Ok((array, element)) => {
+                    values.push(array);
+                    arrays.push(format!("unnest(${}::{element}[]) AS v{i}", values.len()));
+                    casts.push(format!("v{i}::{ty}"));
+                    continue;
+                }
+                Err(cells) => cells,
+            };
             let mut texts = Vec::with_capacity(cells.len());
             let mut nulls = Vec::with_capacity(cells.len());
-            for value in cells {
+            for value in &cells {
                 let text = text_of(value);
                 nulls.push(Value::Bool(Some(text.is_none())));
                 texts.push(Value::String(Some(text.unwrap_or_default())));
@@ -1532,8 +1543,11 @@ impl Writer {
         let list: Vec<String> = columns.iter().map(|c| format!("\"{c}\"")).collect();
         let list = list.join(", ");
         if self.backend == DatabaseBackend::Postgres {
-            for chunk in rows.chunks(10 * BATCH_ROWS) {
-                let (select, values) = self.unnest(spec.table, &columns, chunk.iter())?;
+            let mut rows = rows.into_iter().peekable();
+            while rows.peek().is_some() {
+                let chunk = rows.by_ref().take(10 * BATCH_ROWS);
+                let cells = by_column(chunk, columns.len()).into_iter().map(Cells::Each);
+                let (select, values) = self.unnest(spec.table, &columns, cells.collect())?;
                 let sql = format!("INSERT INTO \"{}\" ({list}) {select}", spec.table);
                 self.txn
                     .execute_raw(Statement::from_sql_and_values(self.backend, sql, values))
@@ -1552,48 +1566,47 @@ impl Writer {
     }
 }
 
-/// The values of a column as one array of their own type, and that type's name,
-/// when none is null and all are integers, booleans or texts of the same kind.
-fn typed_array(cells: &[&Value]) -> Option<(Value, &'static str)> {
-    fn all<T>(cells: &[&Value], get: impl Fn(&Value) -> Option<T>) -> Option<Vec<T>> {
-        cells.iter().map(|value| get(value)).collect()
+/// The values of one column of an [`Writer::unnest`].
+enum Cells {
+    /// The same value in every row, bound once.
+    Same(Value),
+    /// A value for each row.
+    Each(Vec<Value>),
+}
+
+/// Rows of `width` values turned into columns of values, moved.
+fn by_column(rows: impl Iterator<Item = Vec<Value>>, width: usize) -> Vec<Vec<Value>> {
+    let mut columns: Vec<Vec<Value>> = vec![Vec::new(); width];
+    for row in rows {
+        for (column, value) in columns.iter_mut().zip(row) {
+            column.push(value);
+        }
     }
-    let (ty, element, array) = match cells.first()? {
-        Value::BigInt(_) => (
-            ArrayType::BigInt,
-            "bigint",
-            all(cells, |v| match v {
-                Value::BigInt(Some(n)) => Some(Value::from(*n)),
-                _ => None,
-            })?,
-        ),
-        Value::Int(_) => (
-            ArrayType::Int,
-            "integer",
-            all(cells, |v| match v {
-                Value::Int(Some(n)) => Some(Value::from(*n)),
-                _ => None,
-            })?,
-        ),
-        Value::Bool(_) => (
-            ArrayType::Bool,
-            "boolean",
-            all(cells, |v| match v {
-                Value::Bool(Some(b)) => Some(Value::from(*b)),
-                _ => None,
-            })?,
-        ),
-        Value::String(_) => (
-            ArrayType::String,
-            "text",
-            all(cells, |v| match v {
-                Value::String(Some(text)) => Some(Value::from(text.clone())),
-                _ => None,
-            })?,
-        ),
-        _ => return None,
+    columns
+}
+
+/// The values of a column as one array of their own type, and that type's name,
+/// when none is null and all are integers, booleans, texts, dates or instants of
+/// the same kind; otherwise the values back.
+fn typed_array(cells: Vec<Value>) -> Result<(Value, &'static str), Vec<Value>> {
+    let (ty, element) = match cells.first() {
+        Some(Value::BigInt(_)) => (ArrayType::BigInt, "bigint"),
+        Some(Value::Int(_)) => (ArrayType::Int, "integer"),
+        Some(Value::Bool(_)) => (ArrayType::Bool, "boolean"),
+        Some(Value::String(_)) => (ArrayType::String, "text"),
+        Some(Value::ChronoDate(_)) => (ArrayType::ChronoDate, "date"),
+        Some(Value::ChronoDateTimeUtc(_)) => (ArrayType::ChronoDateTimeUtc, "timestamptz"),
+        _ => return Err(cells),
     };
-    Some((Value::Array(ty, Some(Box::new(array))), element))
+    let kind = cells.first().map(std::mem::discriminant);
+    if cells
+        .iter()
+        .all(|value| value.is_some() && Some(std::mem::discriminant(value)) == kind)
+    {
+        Ok((Value::Array(ty, Some(Box::new(cells))), element))
+    } else {
+        Err(cells)
+    }
 }
 
 /// A value as PostgreSQL reads it from text; `None` for NULL. These are the types
