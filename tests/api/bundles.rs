@@ -441,7 +441,52 @@ async fn batches_written_while_reading_stay_consistent(app: &TestApp) {
     assert_eq!(export(app).await, before, "written batches were kept");
 }
 
+/// The tables an import wrote, among some, that have fresh planner statistics.
+async fn analyzed(app: &TestApp) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Statement};
+    let sql = match app.backend {
+        Backend::Postgres => {
+            "SELECT relname AS tab FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL \
+             AND relname IN ('article', 'article_person', 'person') ORDER BY 1"
+        }
+        _ => {
+            "SELECT DISTINCT tbl AS tab FROM sqlite_stat1 \
+             WHERE tbl IN ('article', 'article_person', 'person') ORDER BY 1"
+        }
+    };
+    let backend = app.db.get_database_backend();
+    match app
+        .db
+        .query_all_raw(Statement::from_string(backend, sql))
+        .await
+    {
+        Ok(rows) => rows
+            .iter()
+            .map(|row| row.try_get("", "tab").expect("tab"))
+            .collect(),
+        // SQLite has no statistics table before its first ANALYZE.
+        Err(_) if app.backend == Backend::Sqlite => Vec::new(),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// An import leaves the planner statistics of what it wrote up to date: a bulk
+/// load can turn a table of ten rows into one of a million.
+async fn an_import_leaves_fresh_statistics(app: &TestApp) {
+    let empty = TestApp::spawn_with(app.backend, false)
+        .await
+        .expect("a second app");
+    assert_eq!(analyzed(&empty).await, Vec::<String>::new());
+    import(&empty, &generated("tiny", 7)).await.expect("import");
+    assert_eq!(
+        analyzed(&empty).await,
+        ["article", "article_person", "person"]
+    );
+    empty.finish().await;
+}
+
 crate::on_both!(
+    an_import_leaves_fresh_statistics,
     indexes_of_empty_tables_are_built_after_the_import,
     export_import_export_gives_the_same_bytes,
     importing_twice_changes_nothing,
