@@ -327,8 +327,8 @@ fn nfc(text: &str) -> String {
     text::nfc(text)
 }
 
-fn nfc_opt(text: &Option<String>) -> Value {
-    text.as_deref().map(nfc).into()
+fn nfc_opt(text: Option<String>) -> Value {
+    text.map(text::into_nfc).into()
 }
 
 fn names_value(names: &Option<Names>) -> Value {
@@ -760,12 +760,12 @@ impl Importer {
             slug.into(),
             name.clone().into(),
             text::sort_key(&[&name]).into(),
-            nfc_opt(&r.short_name),
+            nfc_opt(r.short_name),
             r.kind.clone().into(),
             founded_on.into(),
             parent,
             r.website.clone().into(),
-            nfc_opt(&r.description),
+            nfc_opt(r.description),
             names_value(&r.names),
         ];
         self.push(table, key, existing, values, vec![]).await
@@ -798,7 +798,7 @@ impl Importer {
             given.into(),
             sort_key.into(),
             names_value(&r.names),
-            nfc_opt(&r.bio),
+            nfc_opt(r.bio),
             birth_date.into(),
         ];
         self.push(table, key, existing, values, vec![]).await
@@ -826,7 +826,7 @@ impl Importer {
             starts_on.and(start_precision.or(Some("day".into()))).into(),
             ends_on.into(),
             ends_on.and(end_precision.or(Some("day".into()))).into(),
-            nfc_opt(&r.note),
+            nfc_opt(r.note),
         ];
         self.push(table, key, existing, values, vec![]).await
     }
@@ -893,12 +893,12 @@ impl Importer {
             starts_at.map(|at| at.with_timezone(&Utc)).into(),
             precision.into(),
             r.year_inferred.unwrap_or(false).into(),
-            nfc_opt(&r.date_note),
+            nfc_opt(r.date_note),
             ends_on.into(),
-            nfc_opt(&r.location),
+            nfc_opt(r.location),
             r.attendance.into(),
-            nfc_opt(&r.attendance_note),
-            nfc_opt(&r.description),
+            nfc_opt(r.attendance_note),
+            nfc_opt(r.description),
         ];
         let links = vec![
             (&EVENT_ORGANIZERS, organizers),
@@ -928,9 +928,9 @@ impl Importer {
             names_value(&r.titles),
             r.kind.clone().into(),
             issuer,
-            nfc_opt(&r.term),
+            nfc_opt(r.term),
             issued_on.into(),
-            nfc_opt(&r.summary),
+            nfc_opt(r.summary),
         ];
         self.push(table, key, existing, values, vec![]).await
     }
@@ -943,8 +943,8 @@ impl Importer {
             .await?;
         let values = vec![
             r.url.clone().into(),
-            nfc_opt(&r.caption),
-            nfc_opt(&r.credit),
+            nfc_opt(r.caption),
+            nfc_opt(r.credit),
             r.width.into(),
             r.height.into(),
         ];
@@ -1059,8 +1059,8 @@ impl Importer {
         let values = vec![
             slug.into(),
             title.into(),
-            nfc_opt(&r.summary),
-            nfc(r.body.as_deref().unwrap_or("")).into(),
+            nfc_opt(r.summary),
+            text::into_nfc(r.body.unwrap_or_default()).into(),
             r.language.clone().into(),
             r.status.clone().into(),
             published_at.into(),
@@ -1109,8 +1109,8 @@ impl Importer {
             names_value(&r.names),
             event,
             awarded_by,
-            nfc_opt(&r.reason),
-            nfc_opt(&r.period),
+            nfc_opt(r.reason),
+            nfc_opt(r.period),
             r.collective_count.into(),
             r.individual_count.into(),
         ];
@@ -1138,7 +1138,7 @@ impl Importer {
             event,
             article,
             r.kind.clone().into(),
-            nfc(&r.text).into(),
+            text::into_nfc(r.text).into(),
         ];
         self.push(table, key, existing, values, vec![]).await
     }
@@ -1163,7 +1163,7 @@ impl Importer {
             names_value(&r.names),
             base_date.into(),
             precision.into(),
-            nfc_opt(&r.note),
+            nfc_opt(r.note),
             base_date.format("%m-%d").to_string().into(),
             organization,
             event,
@@ -1270,17 +1270,32 @@ impl Writer {
             (MAX_VALUES / width).max(1)
         };
         for chunk in pending.rows.chunks_mut(chunk_rows) {
-            let (sql, values) = self.upsert_statement(table, chunk, distinct)?;
-            let rows = self
-                .txn
-                .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
-                .await?;
+            let statements = if self.backend == DatabaseBackend::Postgres {
+                let (stored, new): (Vec<_>, Vec<_>) =
+                    chunk.iter_mut().partition(|row| row.existing.is_some());
+                let mut statements = Vec::with_capacity(2);
+                if !new.is_empty() {
+                    statements.push(self.pg_insert_statement(table, new)?);
+                }
+                if !stored.is_empty() {
+                    statements.push(self.pg_update_statement(table, stored, distinct)?);
+                }
+                statements
+            } else {
+                vec![self.upsert_statement(table, chunk, distinct)?]
+            };
             let mut changed = HashSet::new();
-            for row in rows {
-                let id: i64 = row.try_get("", "id")?;
-                let key: String = row.try_get("", "external_id")?;
-                written.ids.insert(key, id);
-                changed.insert(id);
+            for (sql, values) in statements {
+                let rows = self
+                    .txn
+                    .query_all_raw(Statement::from_sql_and_values(self.backend, sql, values))
+                    .await?;
+                for row in rows {
+                    let id: i64 = row.try_get("", "id")?;
+                    let key: String = row.try_get("", "external_id")?;
+                    written.ids.insert(key, id);
+                    changed.insert(id);
+                }
             }
             for row in chunk {
                 match row.existing {
@@ -1412,9 +1427,8 @@ impl Writer {
         Ok(stored)
     }
 
-    /// The insert (or, when some are stored, the upsert) of some rows of `table`:
-    /// on PostgreSQL an `unnest` of one array per column (see [`Writer::unnest`]);
-    /// on SQLite a multi-row `VALUES` list. The rows' values move into the statement.
+    /// The insert (or, when some are stored, the upsert) of some rows of `table` on
+    /// SQLite, as a multi-row `VALUES` list. The rows' values move into the statement.
     fn upsert_statement(
         &self,
         table: Table,
@@ -1423,39 +1437,19 @@ impl Writer {
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
         let columns = table.columns();
-        let mut all = vec!["external_id", "version", "created_at", "updated_at"];
-        all.extend_from_slice(columns);
-        let list: Vec<String> = all.iter().map(|c| format!("\"{c}\"")).collect();
-        let list = list.join(", ");
-        let mut sql = format!("INSERT INTO \"{name}\" ({list}) ");
-        let values = if self.backend == DatabaseBackend::Postgres {
-            let keys = chunk.iter().map(|row| row.key.clone().into()).collect();
-            let mut cells = vec![
-                Cells::Each(keys),
-                Cells::Same(Value::from(1i32)),
-                Cells::Same(Value::from(self.now)),
-                Cells::Same(Value::from(self.now)),
+        let mut sql = format!("INSERT INTO \"{name}\" ({}) ", Self::record_columns(table));
+        let rows = chunk.iter_mut().map(|row| {
+            let mut record = vec![
+                Value::from(row.key.clone()),
+                Value::from(1i32),
+                Value::from(self.now),
+                Value::from(self.now),
             ];
-            let rows = chunk.iter_mut().map(|row| std::mem::take(&mut row.values));
-            cells.extend(by_column(rows, columns.len()).into_iter().map(Cells::Each));
-            let (select, bound) = self.unnest(name, &all, cells)?;
-            sql.push_str(&select);
-            bound
-        } else {
-            let rows = chunk.iter_mut().map(|row| {
-                let mut record = vec![
-                    Value::from(row.key.clone()),
-                    Value::from(1i32),
-                    Value::from(self.now),
-                    Value::from(self.now),
-                ];
-                record.append(&mut row.values);
-                record
-            });
-            let (list, bound) = self.values_list(rows);
-            sql.push_str(&list);
-            bound
-        };
+            record.append(&mut row.values);
+            record
+        });
+        let (list, values) = self.values_list(rows);
+        sql.push_str(&list);
         // Rows whose key no stored row has are plain inserts: the upsert's check
         // for a conflict before each row is work a first import need not do. (A row
         // stored under the key meanwhile, by another import, fails this one.)
@@ -1474,6 +1468,90 @@ impl Writer {
             sql.push_str(&changed.join(" OR "));
         }
         sql.push_str(" RETURNING id, external_id");
+        Ok((sql, values))
+    }
+
+    /// The quoted columns a record is inserted with: its key, version and times,
+    /// then its own.
+    fn record_columns(table: Table) -> String {
+        let all = ["external_id", "version", "created_at", "updated_at"];
+        let quoted: Vec<String> = all
+            .iter()
+            .chain(table.columns())
+            .map(|c| format!("\"{c}\""))
+            .collect();
+        quoted.join(", ")
+    }
+
+    /// The insert of some new rows of `table` on PostgreSQL, as an `unnest` of one
+    /// array per column (see [`Writer::unnest`]). The rows' values move into it.
+    fn pg_insert_statement(
+        &self,
+        table: Table,
+        rows: Vec<&mut PendingRow>,
+    ) -> Result<(String, Vec<Value>), BundleError> {
+        let name = table.name();
+        let columns = table.columns();
+        let mut all = vec!["external_id", "version", "created_at", "updated_at"];
+        all.extend_from_slice(columns);
+        let keys = rows.iter().map(|row| row.key.clone().into()).collect();
+        let mut cells = vec![
+            Cells::Each(keys),
+            Cells::Same(Value::from(1i32)),
+            Cells::Same(Value::from(self.now)),
+            Cells::Same(Value::from(self.now)),
+        ];
+        let values = rows.into_iter().map(|row| std::mem::take(&mut row.values));
+        cells.extend(
+            by_column(values, columns.len())
+                .into_iter()
+                .map(Cells::Each),
+        );
+        let (select, values) = self.unnest(name, &all, cells)?;
+        let sql = format!(
+            "INSERT INTO \"{name}\" ({}) {select} RETURNING id, external_id",
+            Self::record_columns(table)
+        );
+        Ok((sql, values))
+    }
+
+    /// The update of some stored rows of `table` on PostgreSQL, by id, where any
+    /// column differs (see [`Writer::unnest`]); the changed rows come back. A row
+    /// as the bundle has it is not touched: where an upsert would lock every row
+    /// it matches, and so write every page of the table, a re-import only reads.
+    fn pg_update_statement(
+        &self,
+        table: Table,
+        rows: Vec<&mut PendingRow>,
+        distinct: &str,
+    ) -> Result<(String, Vec<Value>), BundleError> {
+        let name = table.name();
+        let columns = table.columns();
+        let mut all = vec!["id", "updated_at"];
+        all.extend_from_slice(columns);
+        let ids = rows.iter().map(|row| row.existing.into()).collect();
+        let mut cells = vec![Cells::Each(ids), Cells::Same(Value::from(self.now))];
+        let values = rows.into_iter().map(|row| std::mem::take(&mut row.values));
+        cells.extend(
+            by_column(values, columns.len())
+                .into_iter()
+                .map(Cells::Each),
+        );
+        let (select, values) = self.unnest(name, &all, cells)?;
+        let set: Vec<String> = columns
+            .iter()
+            .map(|c| format!("\"{c}\" = v.\"{c}\""))
+            .collect();
+        let changed: Vec<String> = columns
+            .iter()
+            .map(|c| format!("t.\"{c}\" {distinct} v.\"{c}\""))
+            .collect();
+        let sql = format!(
+            "UPDATE \"{name}\" AS t SET {}, version = t.version + 1, updated_at = v.updated_at \
+             FROM ({select}) AS v WHERE t.id = v.id AND ({}) RETURNING t.id, t.external_id",
+            set.join(", "),
+            changed.join(" OR ")
+        );
         Ok((sql, values))
     }
 
@@ -1504,7 +1582,7 @@ impl Writer {
             let cells = match cells {
                 Cells::Same(value) => {
                     values.push(value);
-                    casts.push(format!("${}::{ty}", values.len()));
+                    casts.push(format!("${}::{ty} AS \"{column}\"", values.len()));
                     continue;
                 }
                 Cells::Each(cells) => cells,
@@ -1513,7 +1591,7 @@ impl Writer {
                 Ok((array, element)) => {
                     values.push(array);
                     arrays.push(format!("unnest(${}::{element}[]) AS v{i}", values.len()));
-                    casts.push(format!("v{i}::{ty}"));
+                    casts.push(format!("v{i}::{ty} AS \"{column}\""));
                     continue;
                 }
                 Err(cells) => cells,
@@ -1532,7 +1610,9 @@ impl Writer {
                 values.len() - 1,
                 values.len()
             ));
-            casts.push(format!("CASE WHEN n{i} THEN NULL ELSE v{i}::{ty} END"));
+            casts.push(format!(
+                "CASE WHEN n{i} THEN NULL ELSE v{i}::{ty} END AS \"{column}\""
+            ));
         }
         let sql = format!(
             "SELECT {} FROM (SELECT {}) AS row",

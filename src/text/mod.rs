@@ -10,11 +10,27 @@ use unicode_normalization::{
 /// are NFC in any context (those of composed Vietnamese text), then by the
 /// Unicode quick check.
 pub fn nfc(text: &str) -> String {
-    if text.chars().all(stable_in_nfc) || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if is_nfc(text) {
         text.to_owned()
     } else {
         text.nfc().collect()
     }
+}
+
+/// [`nfc`] of a text that is given away: text already NFC comes back as it is,
+/// without a copy (an import hands over hundreds of megabytes of it).
+pub fn into_nfc(text: String) -> String {
+    if is_nfc(&text) {
+        text
+    } else {
+        text.nfc().collect()
+    }
+}
+
+/// Whether `text` is NFC: every character stable in NFC, or else the Unicode
+/// quick check says yes.
+fn is_nfc(text: &str) -> bool {
+    text.chars().all(stable_in_nfc) || is_nfc_quick(text.chars()) == IsNormalized::Yes
 }
 
 /// Whether `c` is NFC whatever surrounds it: it has the quick-check value Yes and
@@ -170,6 +186,8 @@ mod tests {
             assert_eq!(canonical_combining_class(c), 0, "{c:?}");
             assert_eq!(is_nfc_quick([c].into_iter()), IsNormalized::Yes, "{c:?}");
         }
+        let nfd: String = "thông tin đối ngoại".nfd().collect();
+        assert_eq!(into_nfc(nfd), "thông tin đối ngoại");
         // The edges: a combining mark, and a singleton that NFC replaces.
         assert!(!stable_in_nfc('\u{300}') && !stable_in_nfc('\u{2001}'));
         assert_eq!(nfc("e\u{302}\u{301}"), "ế");
