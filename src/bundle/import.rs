@@ -1437,7 +1437,10 @@ impl Writer {
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
         let columns = table.columns();
-        let mut sql = format!("INSERT INTO \"{name}\" ({}) ", Self::record_columns(table));
+        let mut sql = format!(
+            "INSERT INTO \"{name}\" ({}) ",
+            Self::quoted_record_columns(table)
+        );
         let rows = chunk.iter_mut().map(|row| {
             let mut record = vec![
                 Value::from(row.key.clone()),
@@ -1471,13 +1474,17 @@ impl Writer {
         Ok((sql, values))
     }
 
-    /// The quoted columns a record is inserted with: its key, version and times,
-    /// then its own.
-    fn record_columns(table: Table) -> String {
-        let all = ["external_id", "version", "created_at", "updated_at"];
-        let quoted: Vec<String> = all
+    /// The columns a record is inserted with: its key, version and times, then its own.
+    fn record_columns(table: Table) -> Vec<&'static str> {
+        let mut all = vec!["external_id", "version", "created_at", "updated_at"];
+        all.extend_from_slice(table.columns());
+        all
+    }
+
+    /// The same, quoted and listed.
+    fn quoted_record_columns(table: Table) -> String {
+        let quoted: Vec<String> = Self::record_columns(table)
             .iter()
-            .chain(table.columns())
             .map(|c| format!("\"{c}\""))
             .collect();
         quoted.join(", ")
@@ -1491,9 +1498,6 @@ impl Writer {
         rows: Vec<&mut PendingRow>,
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
-        let columns = table.columns();
-        let mut all = vec!["external_id", "version", "created_at", "updated_at"];
-        all.extend_from_slice(columns);
         let keys = rows.iter().map(|row| row.key.clone().into()).collect();
         let mut cells = vec![
             Cells::Each(keys),
@@ -1501,16 +1505,11 @@ impl Writer {
             Cells::Same(Value::from(self.now)),
             Cells::Same(Value::from(self.now)),
         ];
-        let values = rows.into_iter().map(|row| std::mem::take(&mut row.values));
-        cells.extend(
-            by_column(values, columns.len())
-                .into_iter()
-                .map(Cells::Each),
-        );
-        let (select, values) = self.unnest(name, &all, cells)?;
+        cells.extend(own_cells(table, rows));
+        let (select, values) = self.unnest(name, &Self::record_columns(table), cells)?;
         let sql = format!(
             "INSERT INTO \"{name}\" ({}) {select} RETURNING id, external_id",
-            Self::record_columns(table)
+            Self::quoted_record_columns(table)
         );
         Ok((sql, values))
     }
@@ -1531,12 +1530,7 @@ impl Writer {
         all.extend_from_slice(columns);
         let ids = rows.iter().map(|row| row.existing.into()).collect();
         let mut cells = vec![Cells::Each(ids), Cells::Same(Value::from(self.now))];
-        let values = rows.into_iter().map(|row| std::mem::take(&mut row.values));
-        cells.extend(
-            by_column(values, columns.len())
-                .into_iter()
-                .map(Cells::Each),
-        );
+        cells.extend(own_cells(table, rows));
         let (select, values) = self.unnest(name, &all, cells)?;
         let set: Vec<String> = columns
             .iter()
@@ -1661,6 +1655,14 @@ enum Cells {
     Same(Value),
     /// A value for each row.
     Each(Vec<Value>),
+}
+
+/// The values of some rows of `table` by column, moved out of the rows.
+fn own_cells(table: Table, rows: Vec<&mut PendingRow>) -> impl Iterator<Item = Cells> {
+    let values = rows.into_iter().map(|row| std::mem::take(&mut row.values));
+    by_column(values, table.columns().len())
+        .into_iter()
+        .map(Cells::Each)
 }
 
 /// Rows of `width` values turned into columns of values, moved.
