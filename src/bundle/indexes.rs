@@ -10,8 +10,8 @@
 //! trigger call per row (a third of a large import's time). The importer checks
 //! every reference itself; the constraint, added again, still proves it.
 //! On PostgreSQL the unique constraints of empty tables (external keys, slugs) go
-//! the same way: the importer checks keys and slugs itself, and upserts only ever
-//! target rows stored before the import, which an empty table has none of; added
+//! the same way: the importer checks keys and slugs itself, and its updates only
+//! ever target rows stored before the import, which an empty table has none of; added
 //! again, the constraints prove it; and so do their primary keys, where no foreign
 //! key left references the table (the link tables). (SQLite cannot drop a
 //! constraint's index.)
