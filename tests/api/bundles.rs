@@ -308,8 +308,7 @@ async fn names_and_definitions(app: &TestApp, sql: &str) -> Vec<(String, String)
 
 /// An import into empty tables builds their plain indexes (and, on PostgreSQL,
 /// their unique constraints, foreign keys and unreferenced primary keys) once at
-/// the end; they are all there afterwards, and after a
-/// failed import too.
+/// the end; they are all there afterwards, and after a failed import too.
 async fn indexes_of_empty_tables_are_built_after_the_import(app: &TestApp) {
     use bantin::bundle::indexes;
     use sea_orm::{ConnectionTrait, TransactionTrait};
