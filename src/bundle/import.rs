@@ -1252,10 +1252,6 @@ impl Writer {
         let table = pending.table;
         let columns = table.columns();
         let width = columns.len() + 4;
-        let distinct = match self.backend {
-            DatabaseBackend::Postgres => "IS DISTINCT FROM",
-            _ => "IS NOT",
-        };
         let mut written = Written {
             table,
             ids: HashMap::new(),
@@ -1278,11 +1274,11 @@ impl Writer {
                     statements.push(self.pg_insert_statement(table, new)?);
                 }
                 if !stored.is_empty() {
-                    statements.push(self.pg_update_statement(table, stored, distinct)?);
+                    statements.push(self.pg_update_statement(table, stored)?);
                 }
                 statements
             } else {
-                vec![self.upsert_statement(table, chunk, distinct)?]
+                vec![self.upsert_statement(table, chunk)?]
             };
             let mut changed = HashSet::new();
             for (sql, values) in statements {
@@ -1433,7 +1429,6 @@ impl Writer {
         &self,
         table: Table,
         chunk: &mut [PendingRow],
-        distinct: &str,
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
         let columns = table.columns();
@@ -1466,7 +1461,7 @@ impl Writer {
             ));
             let changed: Vec<String> = columns
                 .iter()
-                .map(|c| format!("\"{name}\".\"{c}\" {distinct} excluded.\"{c}\""))
+                .map(|c| format!("\"{name}\".\"{c}\" IS NOT excluded.\"{c}\""))
                 .collect();
             sql.push_str(&changed.join(" OR "));
         }
@@ -1522,7 +1517,6 @@ impl Writer {
         &self,
         table: Table,
         rows: Vec<&mut PendingRow>,
-        distinct: &str,
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
         let columns = table.columns();
@@ -1538,7 +1532,7 @@ impl Writer {
             .collect();
         let changed: Vec<String> = columns
             .iter()
-            .map(|c| format!("t.\"{c}\" {distinct} v.\"{c}\""))
+            .map(|c| format!("t.\"{c}\" IS DISTINCT FROM v.\"{c}\""))
             .collect();
         let sql = format!(
             "UPDATE \"{name}\" AS t SET {}, version = t.version + 1, updated_at = v.updated_at \

@@ -13,7 +13,7 @@
 //! the same way: the importer checks keys and slugs itself, and its updates only
 //! ever target rows stored before the import, which an empty table has none of; added
 //! again, the constraints prove it; and so do their primary keys, where no foreign
-//! key left references the table (the link tables). (SQLite cannot drop a
+//! key left relies on them (those of the link tables). (SQLite cannot drop a
 //! constraint's index.)
 //! All of it runs inside the import's transaction: a failed import rolls it back
 //! with everything else. On PostgreSQL, dropping an index or a constraint locks its
@@ -32,7 +32,7 @@ pub struct Deferred {
 
 /// Drops the plain indexes of those of `tables` that are empty, and on PostgreSQL
 /// their unique constraints, the foreign keys between two of them, and then the
-/// primary keys no foreign key references any more.
+/// primary keys no foreign key relies on any more.
 pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferred, DbErr> {
     let backend = db.get_database_backend();
     let mut deferred = Deferred::default();
@@ -56,7 +56,7 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
             deferred.definitions.push(definition);
         }
         if backend == DatabaseBackend::Postgres {
-            for (name, definition) in unique_constraints(db, table).await? {
+            for (name, definition) in keys_no_foreign_key_uses(db, table, Key::Unique).await? {
                 let add = drop_constraint(db, table, &name, &definition).await?;
                 deferred.definitions.push(add);
             }
@@ -71,7 +71,7 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
         // row; the importer assigns no ids itself, and the key, added again, proves
         // the link tables hold no pair twice.
         for table in &empty {
-            for (name, definition) in unreferenced_primary_key(db, table).await? {
+            for (name, definition) in keys_no_foreign_key_uses(db, table, Key::Primary).await? {
                 let add = drop_constraint(db, table, &name, &definition).await?;
                 deferred.definitions.push(add);
             }
@@ -142,37 +142,35 @@ async fn plain_indexes(
     names_and_definitions(db, sql, table).await
 }
 
-/// The unique constraints (name, definition) of a PostgreSQL table that no foreign
-/// key relies on.
-async fn unique_constraints(
-    db: &impl ConnectionTrait,
-    table: &str,
-) -> Result<Vec<(String, String)>, DbErr> {
-    let sql = "SELECT con.conname AS name, pg_get_constraintdef(con.oid) AS definition \
-               FROM pg_constraint con \
-               JOIN pg_class tab ON tab.oid = con.conrelid \
-               WHERE con.contype = 'u' AND tab.relname = $1 \
-               AND tab.relnamespace = current_schema()::regnamespace \
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
-                               WHERE f.contype = 'f' AND f.conindid = con.conindid) \
-               ORDER BY con.conname";
-    names_and_definitions(db, sql, table).await
+/// A kind of key constraint of a PostgreSQL table.
+#[derive(Clone, Copy)]
+enum Key {
+    Unique,
+    Primary,
 }
 
-/// The primary key (name, definition) of a PostgreSQL table, unless a foreign key
-/// references the table.
-async fn unreferenced_primary_key(
+/// The key constraints of one kind (name, definition) of a PostgreSQL table whose
+/// index no foreign key relies on.
+async fn keys_no_foreign_key_uses(
     db: &impl ConnectionTrait,
     table: &str,
+    key: Key,
 ) -> Result<Vec<(String, String)>, DbErr> {
-    let sql = "SELECT con.conname AS name, pg_get_constraintdef(con.oid) AS definition \
-               FROM pg_constraint con \
-               JOIN pg_class tab ON tab.oid = con.conrelid \
-               WHERE con.contype = 'p' AND tab.relname = $1 \
-               AND tab.relnamespace = current_schema()::regnamespace \
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
-                               WHERE f.contype = 'f' AND f.confrelid = con.conrelid)";
-    names_and_definitions(db, sql, table).await
+    let contype = match key {
+        Key::Unique => 'u',
+        Key::Primary => 'p',
+    };
+    let sql = format!(
+        "SELECT con.conname AS name, pg_get_constraintdef(con.oid) AS definition \
+         FROM pg_constraint con \
+         JOIN pg_class tab ON tab.oid = con.conrelid \
+         WHERE con.contype = '{contype}' AND tab.relname = $1 \
+         AND tab.relnamespace = current_schema()::regnamespace \
+         AND NOT EXISTS (SELECT 1 FROM pg_constraint f \
+                         WHERE f.contype = 'f' AND f.conindid = con.conindid) \
+         ORDER BY con.conname"
+    );
+    names_and_definitions(db, &sql, table).await
 }
 
 /// The `name` and `definition` columns of a catalog query about one table (its
