@@ -6,6 +6,7 @@ pub mod format;
 pub mod generate;
 pub mod import;
 pub mod indexes;
+pub mod session;
 mod words;
 
 /// Why a bundle could not be imported or exported.
