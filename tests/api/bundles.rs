@@ -484,6 +484,77 @@ async fn an_import_leaves_fresh_statistics(app: &TestApp) {
     empty.finish().await;
 }
 
+/// An import dropped before it ends (its caller gave up) leaves no transaction
+/// open behind it: nothing of it is seen, and the next import goes through.
+async fn a_cancelled_import_leaves_nothing_open(app: &TestApp) {
+    use std::io::Write;
+    let before = export(app).await;
+    let (reader, mut writer) = std::io::pipe().expect("a pipe");
+    let (hang_up, hung_up) = std::sync::mpsc::channel::<()>();
+    // More people than a batch holds, so that one is written before the import
+    // waits for lines that do not come.
+    let feeder = std::thread::spawn(move || {
+        let mut bundle = format!("{HEADER}\n");
+        for i in 0..1_500 {
+            bundle.push_str(&format!(
+                r#"{{"type":"person","id":"waiting-{i}","full_name":"Người chờ {i}","slug":"nguoi-cho-{i}"}}"#
+            ));
+            bundle.push('\n');
+        }
+        writer
+            .write_all(bundle.as_bytes())
+            .expect("feed the import");
+        let _ = hung_up.recv();
+    });
+    let input = std::io::BufReader::new(reader);
+    let cancelled = tokio::time::timeout(
+        std::time::Duration::from_secs(3),
+        bantin::bundle::import::import(&app.db, input, now(), |_, _| {}),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the import was still waiting for lines");
+    hang_up.send(()).expect("hang up");
+    feeder.join().expect("the feeder");
+    // A transaction left open would hold the locks of the indexes it dropped, and
+    // what follows would wait for it for ever.
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        after_the_cancel(app, before),
+    )
+    .await
+    .expect("the cancelled import left its locks behind");
+}
+
+async fn after_the_cancel(app: &TestApp, before: String) {
+    if app.backend == Backend::Postgres {
+        use sea_orm::{ConnectionTrait, Statement};
+        let open = "SELECT count(*) AS open FROM pg_stat_activity \
+                    WHERE datname = current_database() AND state LIKE 'idle in transaction%'";
+        let mut waited = 0;
+        loop {
+            let row = app
+                .db
+                .query_one_raw(Statement::from_string(app.db.get_database_backend(), open))
+                .await
+                .expect("pg_stat_activity")
+                .expect("a row");
+            let open: i64 = row.try_get("", "open").expect("open");
+            if open == 0 {
+                break;
+            }
+            waited += 1;
+            assert!(waited < 50, "{open} transaction(s) left open");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(export(app).await, before, "nothing of it is seen");
+    let person = r#"{"type":"person","id":"after","full_name":"Người sau","slug":"nguoi-sau"}"#;
+    let summary = import(app, &format!("{HEADER}\n{person}"))
+        .await
+        .expect("the next import");
+    assert_eq!(summary.inserted, 1);
+}
+
 crate::on_both!(
     an_import_leaves_fresh_statistics,
     indexes_of_empty_tables_are_built_after_the_import,
@@ -494,4 +565,5 @@ crate::on_both!(
     decomposed_text_is_stored_composed,
     a_bundle_may_reference_rows_already_stored_by_id,
     batches_written_while_reading_stay_consistent,
+    a_cancelled_import_leaves_nothing_open,
 );
