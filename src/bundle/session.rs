@@ -37,6 +37,7 @@ impl Session {
         }
     }
 
+    /// Makes what the import wrote visible to everyone.
     pub async fn commit(self) -> Result<(), DbErr> {
         match self {
             Self::Sea(txn) => txn.commit().await,
@@ -44,6 +45,7 @@ impl Session {
         }
     }
 
+    /// Undoes everything the import wrote.
     pub async fn rollback(self) -> Result<(), DbErr> {
         match self {
             Self::Sea(txn) => txn.rollback().await,
