@@ -1437,7 +1437,7 @@ impl Writer {
         let columns = table.columns();
         let mut sql = format!(
             "INSERT INTO \"{name}\" ({}) ",
-            Self::quoted_record_columns(table)
+            quoted(&Self::record_columns(table))
         );
         let rows = chunk.iter_mut().map(|row| {
             let mut record = vec![
@@ -1479,15 +1479,6 @@ impl Writer {
         all
     }
 
-    /// The same, quoted and listed.
-    fn quoted_record_columns(table: Table) -> String {
-        let quoted: Vec<String> = Self::record_columns(table)
-            .iter()
-            .map(|c| format!("\"{c}\""))
-            .collect();
-        quoted.join(", ")
-    }
-
     /// The insert of some new rows of `table` on PostgreSQL, as an `unnest` of one
     /// array per column (see [`Writer::unnest`]). The rows' values move into it.
     fn pg_insert_statement(
@@ -1508,7 +1499,7 @@ impl Writer {
         let select = self.unnest(name, &Self::record_columns(table), cells, &mut values)?;
         let sql = format!(
             "INSERT INTO \"{name}\" ({}) {select} RETURNING id, external_id",
-            Self::quoted_record_columns(table)
+            quoted(&Self::record_columns(table))
         );
         Ok((sql, values))
     }

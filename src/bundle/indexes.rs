@@ -13,8 +13,9 @@
 //! the same way: the importer checks keys and slugs itself, and its updates only
 //! ever target rows stored before the import, which an empty table has none of; added
 //! again, the constraints prove it; and so do their primary keys, where no foreign
-//! key left relies on them (those of the link tables). (SQLite cannot drop a
-//! constraint's index.)
+//! key left relies on them (once the foreign keys between empty tables are dropped,
+//! those of every empty table but one that a stored table references). (SQLite
+//! cannot drop a constraint's index.)
 //! All of it runs inside the import's transaction: a failed import rolls it back
 //! with everything else. On PostgreSQL, dropping an index or a constraint locks its
 //! tables until the import commits, which only concerns tables that were empty anyway.
@@ -68,8 +69,10 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
             deferred.foreign_keys.push(add);
         }
         // A primary key, too, is one sort at the end instead of a tree grown row by
-        // row; the importer assigns no ids itself, and the key, added again, proves
-        // the link tables hold no pair twice.
+        // row, once the foreign keys just dropped no longer rely on it (with every
+        // table empty, that is every table's). Ids come from the tables' sequences;
+        // the key, added again, proves them unique and the link tables free of
+        // pairs held twice.
         for table in &empty {
             for (name, definition) in keys_no_foreign_key_uses(db, table, Key::Primary).await? {
                 let add = drop_constraint(db, table, &name, &definition).await?;
