@@ -1480,13 +1480,33 @@ impl Writer {
     }
 
     /// The insert of some new rows of `table` on PostgreSQL, as an `unnest` of one
-    /// array per column (see [`Writer::unnest`]). The rows' values move into it.
+    /// array per column (see [`Writer::unnest`]), and of their relations in the
+    /// same statement: a relation's rows name their owner by key, joined to the
+    /// ids the insert returns. One round trip a batch, where the relations waited
+    /// for the ids before. The rows' values and relations move into it.
     fn pg_insert_statement(
         &self,
         table: Table,
-        rows: Vec<&mut PendingRow>,
+        mut rows: Vec<&mut PendingRow>,
     ) -> Result<(String, Vec<Value>), BundleError> {
         let name = table.name();
+        let mut links: Vec<(&LinkSpec, Vec<Vec<Value>>)> = link_specs(table)
+            .iter()
+            .map(|spec| (*spec, Vec::new()))
+            .collect();
+        for row in &mut rows {
+            for (spec, row_links) in std::mem::take(&mut row.links) {
+                let Some((_, all)) = links.iter_mut().find(|(s, _)| s.table == spec.table) else {
+                    continue;
+                };
+                all.extend(row_links.into_iter().map(|link| {
+                    let mut full = Vec::with_capacity(link.len() + 1);
+                    full.push(Value::from(row.key.clone()));
+                    full.extend(link);
+                    full
+                }));
+            }
+        }
         let keys = rows.iter().map(|row| row.key.clone().into()).collect();
         let mut cells = vec![
             Cells::Each(keys),
@@ -1496,11 +1516,34 @@ impl Writer {
         ];
         cells.extend(own_cells(table, rows));
         let mut values = Vec::new();
-        let select = self.unnest(name, &Self::record_columns(table), cells, &mut values)?;
-        let sql = format!(
-            "INSERT INTO \"{name}\" ({}) {select} RETURNING id, external_id",
-            quoted(&Self::record_columns(table))
+        let record_columns = Self::record_columns(table);
+        let select = self.unnest(name, &record_columns, cells, &mut values)?;
+        let mut sql = format!(
+            "WITH r AS (INSERT INTO \"{name}\" ({}) {select} RETURNING id, external_id)",
+            quoted(&record_columns)
         );
+        for (i, (spec, rows)) in links
+            .into_iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .enumerate()
+        {
+            let mut columns = vec![("key", "text")];
+            for column in spec.columns {
+                columns.push((*column, self.column_type(spec.table, column)?));
+            }
+            let cells = by_column(rows.into_iter(), columns.len());
+            let cells = cells.into_iter().map(Cells::Each).collect();
+            let select = self.unnest_typed(&columns, cells, &mut values);
+            let targets: Vec<String> = spec.columns.iter().map(|c| format!("l.\"{c}\"")).collect();
+            sql.push_str(&format!(
+                ", l{i} AS (INSERT INTO \"{}\" ({}) SELECT r.id, {} FROM ({select}) AS l \
+                 JOIN r ON r.external_id = l.key)",
+                spec.table,
+                quoted(&spec.all_columns()),
+                targets.join(", ")
+            ));
+        }
+        sql.push_str(" SELECT id, external_id FROM r");
         Ok((sql, values))
     }
 
@@ -1556,13 +1599,23 @@ impl Writer {
         cells: Vec<Cells>,
         values: &mut Vec<Value>,
     ) -> Result<String, BundleError> {
+        let columns = columns
+            .iter()
+            .map(|column| Ok((*column, self.column_type(table, column)?)))
+            .collect::<Result<Vec<_>, BundleError>>()?;
+        Ok(self.unnest_typed(&columns, cells, values))
+    }
+
+    /// [`Writer::unnest`] of columns given with their types.
+    fn unnest_typed(
+        &self,
+        columns: &[(&str, &str)],
+        cells: Vec<Cells>,
+        values: &mut Vec<Value>,
+    ) -> String {
         let mut arrays = Vec::with_capacity(columns.len());
         let mut casts = Vec::with_capacity(columns.len());
-        for (i, (column, cells)) in columns.iter().zip(cells).enumerate() {
-            let ty = self
-                .types
-                .get(&(table.to_owned(), (*column).to_owned()))
-                .ok_or_else(|| DbErr::Custom(format!("no column {table}.{column}")))?;
+        for (i, ((column, ty), cells)) in columns.iter().zip(cells).enumerate() {
             let cells = match cells {
                 Cells::Same(value) => {
                     values.push(value);
@@ -1598,11 +1651,20 @@ impl Writer {
                 "CASE WHEN n{i} THEN NULL ELSE v{i}::{ty} END AS \"{column}\""
             ));
         }
-        Ok(format!(
+        format!(
             "SELECT {} FROM (SELECT {}) AS row",
             casts.join(", "),
             arrays.join(", ")
-        ))
+        )
+    }
+
+    /// The type of a column on PostgreSQL, as its catalog names it.
+    fn column_type(&self, table: &str, column: &str) -> Result<&str, BundleError> {
+        let ty = self
+            .types
+            .get(&(table.to_owned(), column.to_owned()))
+            .ok_or_else(|| DbErr::Custom(format!("no column {table}.{column}")))?;
+        Ok(ty)
     }
 
     /// Inserts a batch's relation rows, by relation. On PostgreSQL in one statement,
