@@ -8,7 +8,9 @@
 //! bantin rather than imported are exported with the key `"bantin:<table>:<id>"`,
 //! which import reads as that row, so an export re-imports onto itself.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::BufRead;
 use std::sync::Arc;
 
@@ -274,7 +276,7 @@ pub const AWARD_ORGANIZATIONS: LinkSpec = LinkSpec {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Summary {
     /// Records read, by type.
-    pub records: HashMap<&'static str, u64>,
+    pub records: std::collections::HashMap<&'static str, u64>,
     /// Rows added.
     pub inserted: u64,
     /// Rows whose content changed.
@@ -443,7 +445,25 @@ impl Importer {
 
     /// The row id a reference names, writing pending rows first if it is one of them.
     async fn resolve(&mut self, table: Table, key: &Key, field: &str) -> Result<i64, BundleError> {
+        match self.find(table, key).await? {
+            Some(id) => Ok(id),
+            None => Err(self.missing(table, key, field)),
+        }
+    }
+
+    /// The row id a reference names, if there is one: that of a row stored or
+    /// written (an id, once known, never changes), else that of a pending row,
+    /// written first.
+    async fn find(&mut self, table: Table, key: &Key) -> Result<Option<i64>, BundleError> {
         let stored = key.stored();
+        let known = |importer: &Self| {
+            (importer.ids.get(&table))
+                .and_then(|ids| ids.get(&stored))
+                .copied()
+        };
+        if let Some(id) = known(self) {
+            return Ok(Some(id));
+        }
         if self
             .pending
             .as_ref()
@@ -460,24 +480,25 @@ impl Importer {
                 self.land().await?;
             }
         }
-        if let Some(id) = self.ids.get(&table).and_then(|ids| ids.get(&stored)) {
-            return Ok(*id);
+        if let Some(id) = known(self) {
+            return Ok(Some(id));
         }
-        if let Some(id) = key.native_id(table.name())
-            && self
-                .unclaimed
+        Ok(key.native_id(table.name()).filter(|id| {
+            self.unclaimed
                 .get(&table)
-                .is_some_and(|rows| rows.contains(&id))
-        {
-            return Ok(id);
-        }
-        Err(self.error(
+                .is_some_and(|rows| rows.contains(id))
+        }))
+    }
+
+    /// The error for a reference to a row neither the bundle nor the database has.
+    fn missing(&self, table: Table, key: &Key, field: &str) -> BundleError {
+        self.error(
             field,
             format!(
                 "no {} with id {key} in the bundle or the database",
                 table.name()
             ),
-        ))
+        )
     }
 
     async fn resolve_opt(
@@ -501,15 +522,19 @@ impl Importer {
         field: &str,
         with_order: bool,
     ) -> Result<Vec<Vec<Value>>, BundleError> {
-        let mut rows = Vec::new();
-        let mut seen = HashSet::new();
-        for (i, key) in keys.iter().flatten().enumerate() {
-            let id = self.resolve(table, key, &format!("{field}[{i}]")).await?;
+        let keys = keys.as_deref().unwrap_or_default();
+        let mut rows = Vec::with_capacity(keys.len());
+        let mut seen = HashSet::with_capacity(keys.len());
+        for (i, key) in keys.iter().enumerate() {
+            let Some(id) = self.find(table, key).await? else {
+                return Err(self.missing(table, key, &format!("{field}[{i}]")));
+            };
             if seen.insert(id) {
-                let mut row = vec![Value::from(id)];
-                if with_order {
-                    row.push(Value::from(rows.len() as i32));
-                }
+                let row = if with_order {
+                    vec![Value::from(id), Value::from(rows.len() as i32)]
+                } else {
+                    vec![Value::from(id)]
+                };
                 rows.push(row);
             }
         }

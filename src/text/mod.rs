@@ -83,7 +83,16 @@ fn starts_unstable(a: u8, b: u8, c: u8) -> bool {
 
 /// A title or name as stored: NFC, trimmed, inner whitespace collapsed to one space.
 pub fn clean_line(text: &str) -> String {
-    nfc(text).split_whitespace().collect::<Vec<_>>().join(" ")
+    let text = nfc(text);
+    // Most lines are clean already: words apart by one plain space each.
+    let clean = !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && !text.chars().any(|c| c.is_whitespace() && c != ' ');
+    if clean {
+        return text;
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Folds text for matching: decomposes, drops combining marks, maps `đ`/`Đ` to `d`
@@ -287,6 +296,11 @@ mod tests {
     #[test]
     fn clean_line_trims_and_collapses() {
         assert_eq!(clean_line("  Võ   Văn\tThưởng \n"), "Võ Văn Thưởng");
+        assert_eq!(clean_line("Võ Văn Thưởng"), "Võ Văn Thưởng");
+        assert_eq!(clean_line("Võ\u{a0}Văn\u{2003}Thưởng"), "Võ Văn Thưởng");
+        assert_eq!(clean_line(" Võ"), "Võ");
+        assert_eq!(clean_line("Võ "), "Võ");
+        assert_eq!(clean_line(""), "");
     }
 
     #[test]
