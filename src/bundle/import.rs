@@ -1889,7 +1889,7 @@ pub async fn import(
     // so this is the only reference left.
     let txn = Arc::into_inner(txn)
         .ok_or_else(|| std::io::Error::other("the import's transaction is still in use"))?;
-    let (summary, bytes) = match written {
+    let (summary, bytes, analyzed) = match written {
         Ok(written) => written,
         Err(error) => {
             // Rolled back here and now: a dropped transaction is rolled back only
@@ -1904,26 +1904,27 @@ pub async fn import(
     txn.commit().await?;
     // Fresh statistics, so the planner knows the new rows (a bulk load can turn a
     // table of ten rows into one of a million).
-    analyze(db).await?;
+    analyze(db, &analyzed).await?;
     progress(bytes, &summary);
     Ok(summary)
 }
 
-/// Tables analyzed at once on PostgreSQL, each on a connection of its own: the
-/// articles alone take as long as all the others.
+/// Tables analyzed at once on PostgreSQL, each on a connection of its own.
 const ANALYZED_AT_ONCE: usize = 2;
 
 /// Brings the planner's statistics up to date: on PostgreSQL those of the written
-/// tables, some at once.
-async fn analyze(db: &DatabaseConnection) -> Result<(), DbErr> {
+/// tables but those `analyzed` already, some at once.
+async fn analyze(db: &DatabaseConnection, analyzed: &[String]) -> Result<(), DbErr> {
     if db.get_database_backend() != DatabaseBackend::Postgres {
         return db.execute_unprepared("ANALYZE").await.map(drop);
     }
-    // `written_tables` is in name order, which starts with the articles.
-    let statements = written_tables().into_iter().map(|table| {
-        let sql = format!("ANALYZE \"{table}\"");
-        db.execute_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
-    });
+    let tables = written_tables().into_iter();
+    let statements = tables
+        .filter(|t| !analyzed.iter().any(|a| a == t))
+        .map(|table| {
+            let sql = format!("ANALYZE \"{table}\"");
+            db.execute_raw(Statement::from_string(DatabaseBackend::Postgres, sql))
+        });
     let mut running = futures_util::stream::iter(statements).buffer_unordered(ANALYZED_AT_ONCE);
     while let Some(done) = running.next().await {
         done?;
@@ -2002,13 +2003,14 @@ fn read_lines(mut input: impl BufRead + Send + 'static) -> tokio::sync::mpsc::Re
     receiver
 }
 
-/// Writes the bundle inside `txn`; the summary and the bytes read.
+/// Writes the bundle inside `txn`; the summary, the bytes read and the tables
+/// analyzed already.
 async fn write(
     txn: &Arc<Session>,
     input: impl BufRead + Send + 'static,
     now: DateTime<Utc>,
     progress: &mut impl FnMut(u64, &Summary),
-) -> Result<(Summary, u64), BundleError> {
+) -> Result<(Summary, u64, Vec<String>), BundleError> {
     if txn.get_database_backend() == DatabaseBackend::Sqlite {
         // A bulk write touches more pages than the default 2 MB cache holds. 16 MB
         // (a thousand 16 KiB pages) keeps the unique indexes' working set: with a
@@ -2038,12 +2040,12 @@ async fn write(
             return Err(error);
         }
     };
-    deferred.rebuild(&**txn).await?;
+    let analyzed = deferred.rebuild(&**txn).await?;
     if summary.inserted + summary.updated > 0 {
         // Every instance's search index rebuilds from the committed content.
         crate::search::enqueue_all(&**txn, now).await?;
     }
-    Ok((summary, bytes))
+    Ok((summary, bytes, analyzed))
 }
 
 /// Hands every line of the bundle to the importer; the bytes read.

@@ -29,6 +29,9 @@ pub struct Deferred {
     definitions: Vec<String>,
     /// Foreign keys, added once what they reference is unique again.
     foreign_keys: Vec<String>,
+    /// Tables to analyze before their foreign keys are checked: those with a
+    /// foreign key on a column that may be null (see [`Deferred::rebuild`]).
+    analyzed_first: Vec<String>,
 }
 
 /// Drops the plain indexes of those of `tables` that are empty, and on PostgreSQL
@@ -64,9 +67,12 @@ pub async fn defer(db: &impl ConnectionTrait, tables: &[&str]) -> Result<Deferre
         }
     }
     if backend == DatabaseBackend::Postgres {
-        for (table, name, definition) in foreign_keys_between(db, &empty).await? {
+        for (table, name, definition, nullable) in foreign_keys_between(db, &empty).await? {
             let add = drop_constraint(db, &table, &name, &definition).await?;
             deferred.foreign_keys.push(add);
+            if nullable && !deferred.analyzed_first.contains(&table) {
+                deferred.analyzed_first.push(table);
+            }
         }
         // A primary key, too, is one sort at the end instead of a tree grown row by
         // row, once the foreign keys just dropped no longer rely on it (with every
@@ -107,14 +113,28 @@ impl Deferred {
     }
 
     /// Creates the dropped indexes and constraints again: indexes and keys first,
-    /// since the foreign keys' checks use them.
-    pub async fn rebuild(self, db: &impl ConnectionTrait) -> Result<(), DbErr> {
+    /// since the foreign keys' checks use them. Returns the tables it analyzed.
+    ///
+    /// A table with a foreign key on a column that may be null is analyzed before
+    /// its foreign keys are checked: such a column is often null throughout (an
+    /// article's source, the article it translates), and knowing so, the planner
+    /// checks it by its index instead of reading the whole table (on the medium
+    /// corpus, two reads of the articles' 380 MB). Its statistics are then those
+    /// the import commits.
+    pub async fn rebuild(self, db: &impl ConnectionTrait) -> Result<Vec<String>, DbErr> {
         let backend = db.get_database_backend();
-        for definition in self.definitions.into_iter().chain(self.foreign_keys) {
-            db.execute_raw(Statement::from_string(backend, definition))
+        let statements = (self.definitions.into_iter())
+            .chain(
+                self.analyzed_first
+                    .iter()
+                    .map(|t| format!("ANALYZE \"{t}\"")),
+            )
+            .chain(self.foreign_keys);
+        for statement in statements {
+            db.execute_raw(Statement::from_string(backend, statement))
                 .await?;
         }
-        Ok(())
+        Ok(self.analyzed_first)
     }
 }
 
@@ -195,14 +215,16 @@ async fn names_and_definitions(
         .collect()
 }
 
-/// The foreign keys (table, name, definition) of PostgreSQL tables among `tables`
-/// that reference one of `tables`.
+/// The foreign keys (table, name, definition, whether a column of it may be null)
+/// of PostgreSQL tables among `tables` that reference one of `tables`.
 async fn foreign_keys_between(
     db: &impl ConnectionTrait,
     tables: &[&str],
-) -> Result<Vec<(String, String, String)>, DbErr> {
+) -> Result<Vec<(String, String, String, bool)>, DbErr> {
     let sql = "SELECT tab.relname AS tab, con.conname AS name, \
-               pg_get_constraintdef(con.oid) AS definition \
+               pg_get_constraintdef(con.oid) AS definition, \
+               EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = con.conrelid \
+                       AND a.attnum = ANY(con.conkey) AND NOT a.attnotnull) AS nullable \
                FROM pg_constraint con \
                JOIN pg_class tab ON tab.oid = con.conrelid \
                JOIN pg_class ref ON ref.oid = con.confrelid \
@@ -225,6 +247,7 @@ async fn foreign_keys_between(
                 row.try_get("", "tab")?,
                 row.try_get("", "name")?,
                 row.try_get("", "definition")?,
+                row.try_get("", "nullable")?,
             ))
         })
         .collect()
