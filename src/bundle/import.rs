@@ -9,12 +9,11 @@
 //! which import reads as that row, so an export re-imports onto itself.
 
 use std::collections::VecDeque;
-
-use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::BufRead;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use futures_util::StreamExt;
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, Value};
@@ -1335,7 +1334,8 @@ impl Writer {
         }
         // Relations are replaced, but only where they differ: the stored rows of
         // existing owners are read and compared, so re-importing an unchanged bundle
-        // reads relations instead of deleting and rewriting them all.
+        // reads relations instead of deleting and rewriting them all. (On PostgreSQL
+        // new rows' relations went in with them.)
         let mut wanted: HashMap<&'static str, HashMap<i64, Vec<Vec<Value>>>> = HashMap::new();
         for row in &pending.rows {
             let owner = row
@@ -1386,12 +1386,7 @@ impl Writer {
                         .remove(&owner)
                         .unwrap_or_default()
                         .into_iter()
-                        .map(move |link| {
-                            let mut full = Vec::with_capacity(link.len() + 1);
-                            full.push(Value::from(owner));
-                            full.extend(link);
-                            full
-                        })
+                        .map(move |link| owned(Value::from(owner), link))
                 })
                 .collect();
             if !rows.is_empty() {
@@ -1524,12 +1519,8 @@ impl Writer {
                 let Some((_, all)) = links.iter_mut().find(|(s, _)| s.table == spec.table) else {
                     continue;
                 };
-                all.extend(row_links.into_iter().map(|link| {
-                    let mut full = Vec::with_capacity(link.len() + 1);
-                    full.push(Value::from(row.key.clone()));
-                    full.extend(link);
-                    full
-                }));
+                let key = || Value::from(row.key.clone());
+                all.extend(row_links.into_iter().map(|link| owned(key(), link)));
             }
         }
         let keys = rows.iter().map(|row| row.key.clone().into()).collect();
@@ -1745,6 +1736,14 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+/// A relation row as written: its owner, then the row as the importer builds it.
+fn owned(owner: Value, link: Vec<Value>) -> Vec<Value> {
+    let mut row = Vec::with_capacity(link.len() + 1);
+    row.push(owner);
+    row.extend(link);
+    row
 }
 
 /// Column names quoted and listed.
