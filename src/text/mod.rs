@@ -48,9 +48,8 @@ fn is_nfc(text: &str) -> bool {
 fn all_stable_in_nfc(text: &str) -> bool {
     const BLOCK: usize = 64;
     let bytes = text.as_bytes();
-    let mut blocks = bytes.windows(BLOCK + 2).step_by(BLOCK);
     let mut checked = 0;
-    for window in blocks.by_ref() {
+    for window in bytes.windows(BLOCK + 2).step_by(BLOCK) {
         let mut unstable = false;
         for i in 0..BLOCK {
             unstable |= starts_unstable(window[i], window[i + 1], window[i + 2]);
