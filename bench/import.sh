@@ -16,6 +16,9 @@ ROUNDS="${ROUNDS:-3}"
 PG="${BANTIN_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}"
 WORK="${WORK:-target/bench}"
 mkdir -p "$WORK"
+# psql's notices ("database … does not exist, skipping", the reference loader's
+# DROP TABLE IF EXISTS) are not news; warnings and errors still show.
+export PGOPTIONS="${PGOPTIONS:--c client_min_messages=warning}"
 
 cargo build --release --quiet
 BIN=target/release/bantin
