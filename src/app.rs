@@ -26,6 +26,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{Actor, AuthError};
 use crate::config::{Limits, ServeArgs};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
+use crate::graphql::documents::Documents;
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{AppSchema, build_schema};
 use crate::search::Search;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Turns to execute an operation (see [`Limits::max_concurrent_operations`]).
     pub turns: Arc<Semaphore>,
+    /// Parsed queries, by text.
+    pub documents: Arc<Documents>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
             schema,
             clock,
             turns,
+            documents: Arc::default(),
         }
     }
 }
@@ -85,11 +89,14 @@ async fn graphql(
     headers: HeaderMap,
     request: GraphQLRequest,
 ) -> Response {
-    let request = request.into_inner();
-    // Parsed here too (async-graphql does not hand its parse back) for what the
-    // handler needs to know of the operation: whether it is a mutation, and the
-    // order of its fields.
-    let document = async_graphql::parser::parse_query(&request.query).ok();
+    let mut request = request.into_inner();
+    // Parsed (or found parsed) here, for what the handler needs to know of the
+    // operation (whether it is a mutation, the order of its fields), and handed to
+    // async-graphql, which would otherwise parse it again.
+    let document = state.documents.get(&request.query);
+    if let Some(document) = &document {
+        request.set_parsed_query(ExecutableDocument::clone(document));
+    }
     let operation_name = request.operation_name.clone();
     if method == Method::GET
         && document

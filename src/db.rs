@@ -3,10 +3,12 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use entity::decode::{Cells, Decode};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
+    DatabaseConnectionType, DbErr, Statement,
 };
 
 use crate::config::DatabaseArgs;
@@ -170,6 +172,35 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The rows a select returns, decoded by position. On PostgreSQL the statement goes
+/// to SeaORM's PostgreSQL pool directly: the connection's own `query_all_raw`, written
+/// for every database at once, moves some 15 KB of futures about for each statement,
+/// a fifth of the CPU of an article page.
+pub async fn fetch_all<M: Decode>(
+    db: &DatabaseConnection,
+    stmt: Statement,
+) -> Result<Vec<M>, DbErr> {
+    let rows = match &db.inner {
+        DatabaseConnectionType::SqlxPostgresPoolConnection(pool) => pool.query_all(stmt).await?,
+        _ => db.query_all_raw(stmt).await?,
+    };
+    rows.iter()
+        .map(|row| M::decode(&mut Cells::new(row)))
+        .collect()
+}
+
+/// The first row a select returns, if any, decoded by position (see [`fetch_all`]).
+pub async fn fetch_optional<M: Decode>(
+    db: &DatabaseConnection,
+    stmt: Statement,
+) -> Result<Option<M>, DbErr> {
+    let row = match &db.inner {
+        DatabaseConnectionType::SqlxPostgresPoolConnection(pool) => pool.query_one(stmt).await?,
+        _ => db.query_one_raw(stmt).await?,
+    };
+    row.map(|row| M::decode(&mut Cells::new(&row))).transpose()
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select, Value,
 };
 
-use entity::decode::{Decode, Decoded};
+use entity::decode::Decode;
 
 use crate::error::{AppError, AppResult};
 
@@ -301,14 +301,13 @@ where
         db.clone(),
         Box::new(base.clone().select_only().column(count_column).into_query()),
     );
-    let rows: Vec<Arc<E::Model>> = keyset
-        .apply(base, page)?
-        .into_model::<Decoded<E::Model>>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|Decoded(row)| Arc::new(row))
-        .collect();
+    let select = keyset.apply(base, page)?;
+    let rows: Vec<Arc<E::Model>> =
+        crate::db::fetch_all::<E::Model>(db, select.build(db.get_database_backend()))
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
     Ok(connection(rows, page, total, |row| cursor_of(row), node))
 }
 

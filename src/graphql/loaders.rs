@@ -20,14 +20,14 @@ use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
 use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, PgFunc, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, FromQueryResult,
-    Identity, Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
-    RelationDef, RelationTrait,
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, Identity, Iterable,
+    JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, RelationTrait,
 };
 
-use entity::decode::{Decode, Decoded};
+use entity::decode::Decode;
 use entity::*;
 
+use crate::db::fetch_all;
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
 
@@ -236,16 +236,16 @@ where
         keys: &[Key<ById<E>>],
     ) -> Result<HashMap<Key<ById<E>>, Arc<E::Model>>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
-        let rows = E::find()
-            .filter(one_of(self.db.get_database_backend(), E::id_column(), ids))
-            .filter(E::visible(&self.visibility))
-            .into_model::<Decoded<E::Model>>()
-            .all(&self.db)
+        let backend = self.db.get_database_backend();
+        let select = E::find()
+            .filter(one_of(backend, E::id_column(), ids))
+            .filter(E::visible(&self.visibility));
+        let rows: Vec<E::Model> = fetch_all(&self.db, select.build(backend))
             .await
             .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
-            .map(|Decoded(row)| (Key::new(E::id_of(&row)), Arc::new(row)))
+            .map(|row| (Key::new(E::id_of(&row)), Arc::new(row)))
             .collect())
     }
 }
@@ -276,23 +276,19 @@ where
         keys: &[Key<Children<F>>],
     ) -> Result<HashMap<Key<Children<F>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
+        let backend = self.db.get_database_backend();
         let mut select = F::Entity::find()
-            .filter(one_of(
-                self.db.get_database_backend(),
-                F::foreign_key(),
-                ids,
-            ))
+            .filter(one_of(backend, F::foreign_key(), ids))
             .filter(F::Entity::visible(&self.visibility));
         for (column, order) in F::order() {
             select = select.order_by(column, order);
         }
-        let rows = select
-            .into_model::<Decoded<<F::Entity as EntityTrait>::Model>>()
-            .all(&self.db)
-            .await
-            .map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows: Vec<<F::Entity as EntityTrait>::Model> =
+            fetch_all(&self.db, select.build(backend))
+                .await
+                .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
-        for Decoded(row) in rows {
+        for row in rows {
             if let Some(owner) = F::owner_of(&row) {
                 map.entry(Key::new(owner)).or_default().push(Arc::new(row));
             }
@@ -317,6 +313,12 @@ pub trait Link: Send + Sync + 'static {
     /// The join table's order column.
     fn order() -> <Self::Join as EntityTrait>::Column;
 }
+
+/// A join row and the row it points at.
+type Pair<L> = (
+    <<L as Link>::Join as EntityTrait>::Model,
+    <<L as Link>::Target as EntityTrait>::Model,
+);
 
 impl<L> Loader<Key<Linked<L>>> for ContentLoader
 where
@@ -376,15 +378,11 @@ where
                 .filter(L::Target::visible(&self.visibility))
                 .into_query(),
         };
-        let rows = Decoded::<(
-            <L::Join as EntityTrait>::Model,
-            <L::Target as EntityTrait>::Model,
-        )>::find_by_statement(backend.build(&select))
-        .all(&self.db)
-        .await
-        .map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows: Vec<Pair<L>> = fetch_all(&self.db, backend.build(&select))
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
-        for Decoded((join, target)) in rows {
+        for (join, target) in rows {
             map.entry(Key::new(L::owner_of(&join)))
                 .or_default()
                 .push((Arc::new(join), Arc::new(target)));

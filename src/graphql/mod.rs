@@ -3,6 +3,7 @@
 //! Resolvers stay thin: they read arguments, call a loader or a query, and map.
 
 pub mod connection;
+pub mod documents;
 pub mod ids;
 pub mod loaders;
 pub mod mutation;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{Datelike, Days, NaiveDate};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
 
 use entity::{
     article, award, commemoration, document, event, media, organization, person, position,
@@ -65,12 +65,16 @@ where
         Lookup::Id(id) => loaders::by_id::<E>(ctx, id).await,
         Lookup::Key(key) => {
             let inner = loaders::loader(ctx)?.loader();
-            Ok(E::find()
+            let select = E::find()
                 .filter(key_column.eq(key))
                 .filter(E::visible(&inner.visibility))
-                .one(&inner.db)
-                .await?
-                .map(Arc::new))
+                .limit(1);
+            let backend = inner.db.get_database_backend();
+            Ok(
+                crate::db::fetch_optional::<E::Model>(&inner.db, select.build(backend))
+                    .await?
+                    .map(Arc::new),
+            )
         }
     }
 }

@@ -1,0 +1,110 @@
+//! Parsed queries, kept by their text.
+//!
+//! Clients send the same few query texts again and again (a page's query with new
+//! variables). async-graphql's parser is a PEG parser that takes longer over an
+//! article page's query than the rest of the request's own work; a parsed document
+//! is kept here and each request gets a copy, which costs a fraction of a parse.
+//! The handler also reads the document (to refuse mutations over GET, and to put
+//! the response's fields in the query's order), so one parse serves both.
+//!
+//! Memory is bounded by the length of the texts kept: when a new text would pass
+//! [`BUDGET`], everything kept is dropped and the cache fills again with the texts
+//! in use. A text that does not parse is not kept (async-graphql parses it again
+//! and reports the error).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_graphql::parser::types::ExecutableDocument;
+
+/// Total length of the query texts kept, in bytes.
+pub const BUDGET: usize = 256 * 1024;
+
+/// Parsed documents by query text.
+#[derive(Default)]
+pub struct Documents {
+    kept: Mutex<Kept>,
+}
+
+#[derive(Default)]
+struct Kept {
+    by_text: HashMap<Arc<str>, Arc<ExecutableDocument>, foldhash::fast::RandomState>,
+    bytes: usize,
+}
+
+impl Documents {
+    /// The parsed document of `query`, or `None` when it does not parse.
+    pub fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+        if let Some(document) = self.lock().by_text.get(query) {
+            return Some(document.clone());
+        }
+        let document = Arc::new(async_graphql::parser::parse_query(query).ok()?);
+        if query.len() <= BUDGET {
+            let mut kept = self.lock();
+            if kept.bytes + query.len() > BUDGET {
+                kept.by_text.clear();
+                kept.bytes = 0;
+            }
+            if kept
+                .by_text
+                .insert(Arc::from(query), document.clone())
+                .is_none()
+            {
+                kept.bytes += query.len();
+            }
+        }
+        Some(document)
+    }
+
+    /// How many texts are kept.
+    pub fn len(&self) -> usize {
+        self.lock().by_text.len()
+    }
+
+    /// Whether no text is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.kept.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_is_parsed_once() {
+        let documents = Documents::default();
+        let first = documents.get("{ articles { totalCount } }");
+        let again = documents.get("{ articles { totalCount } }");
+        assert!(matches!((&first, &again), (Some(a), Some(b)) if Arc::ptr_eq(a, b)));
+        assert_eq!(documents.len(), 1);
+    }
+
+    #[test]
+    fn a_text_that_does_not_parse_is_not_kept() {
+        let documents = Documents::default();
+        assert!(documents.get("{ articles {").is_none());
+        assert!(documents.is_empty());
+    }
+
+    #[test]
+    fn the_texts_kept_stay_within_the_budget() {
+        let documents = Documents::default();
+        let padding = " ".repeat(BUDGET / 4);
+        for n in 0..10 {
+            assert!(documents.get(&format!("{{ a{n} }}{padding}")).is_some());
+            let kept = documents.lock();
+            assert!(kept.bytes <= BUDGET, "{} bytes kept", kept.bytes);
+            assert_eq!(
+                kept.bytes,
+                kept.by_text.keys().map(|k| k.len()).sum::<usize>()
+            );
+        }
+        assert!(documents.len() < 10);
+        assert!(!documents.is_empty());
+    }
+}
