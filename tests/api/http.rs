@@ -25,6 +25,10 @@ async fn queries_work_over_get(app: &TestApp) {
         .get("/graphql?query=%7B%20articles%20%7B%20totalCount%20%7D%20%7D")
         .await;
     assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/graphql-response+json"
+    );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, json!({ "data": { "articles": { "totalCount": 1 } } }));
 }
@@ -44,6 +48,10 @@ async fn mutations_are_refused_over_get(app: &TestApp) {
             .await
             .unwrap();
         assert_eq!(response.status(), 405);
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/graphql-response+json"
+        );
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
