@@ -6,10 +6,10 @@
 //! server's time. [`Decode`] reads the columns in the order `Entity::find()` selects
 //! them (the order of the model's fields; a test checks each list against the
 //! entity's columns), straight from the driver's row, with the same sqlx decoders
-//! SeaORM uses. [`Decoded`] plugs it into SeaORM's `into_model`.
+//! SeaORM uses, from the rows SeaORM's connection returns.
 
 use sea_orm::sqlx::{self, Postgres, Row, Sqlite};
-use sea_orm::{DbErr, FromQueryResult, QueryResult};
+use sea_orm::{DbErr, QueryResult};
 
 /// A value a column of either database decodes to.
 pub trait Cell:
@@ -72,15 +72,6 @@ pub trait Decode: Sized {
 impl<A: Decode, B: Decode> Decode for (A, B) {
     fn decode(cells: &mut Cells<'_>) -> Result<Self, DbErr> {
         Ok((A::decode(cells)?, B::decode(cells)?))
-    }
-}
-
-/// Adapts a [`Decode`] value to SeaORM's `Select::into_model`.
-pub struct Decoded<M>(pub M);
-
-impl<M: Decode + Send + Sync> FromQueryResult for Decoded<M> {
-    fn from_query_result(row: &QueryResult, _prefix: &str) -> Result<Self, DbErr> {
-        M::decode(&mut Cells::new(row)).map(Decoded)
     }
 }
 
