@@ -197,20 +197,6 @@ pub async fn fetch_all<M: Decode>(
     Ok(decoded)
 }
 
-/// The first row a select returns, if any, decoded by position (see [`fetch_all`]).
-pub async fn fetch_optional<M: Decode>(
-    db: &DatabaseConnection,
-    stmt: Statement,
-) -> Result<Option<M>, DbErr> {
-    let row = match &db.inner {
-        DatabaseConnectionType::SqlxPostgresPoolConnection(pool) => {
-            Box::pin(pool.query_one(stmt)).await?
-        }
-        _ => Box::pin(db.query_one_raw(stmt)).await?,
-    };
-    row.map(|row| M::decode(&mut Cells::new(&row))).transpose()
-}
-
 #[cfg(test)]
 mod tests {
     #[test]

@@ -70,11 +70,8 @@ where
                 .filter(E::visible(&inner.visibility))
                 .limit(1);
             let backend = inner.db.get_database_backend();
-            Ok(
-                crate::db::fetch_optional::<E::Model>(&inner.db, select.build(backend))
-                    .await?
-                    .map(Arc::new),
-            )
+            let rows = crate::db::fetch_all::<E::Model>(&inner.db, select.build(backend)).await?;
+            Ok(rows.into_iter().next().map(Arc::new))
         }
     }
 }
