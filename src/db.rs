@@ -184,6 +184,15 @@ pub async fn fetch_all<M: Decode>(
     db: &DatabaseConnection,
     stmt: Statement,
 ) -> Result<Vec<M>, DbErr> {
+    fetch_with(db, stmt, M::decode).await
+}
+
+/// The rows a select returns, each decoded by `decode`.
+pub async fn fetch_with<M>(
+    db: &DatabaseConnection,
+    stmt: Statement,
+    decode: impl Fn(&mut Cells<'_>) -> Result<M, DbErr>,
+) -> Result<Vec<M>, DbErr> {
     let rows = match &db.inner {
         DatabaseConnectionType::SqlxPostgresPoolConnection(pool) => {
             Box::pin(pool.query_all(stmt)).await?
@@ -192,7 +201,7 @@ pub async fn fetch_all<M: Decode>(
     };
     let mut decoded = Vec::with_capacity(rows.len());
     for row in &rows {
-        decoded.push(M::decode(&mut Cells::new(row))?);
+        decoded.push(decode(&mut Cells::new(row))?);
     }
     Ok(decoded)
 }

@@ -140,8 +140,65 @@ decode! {
     tag { id, slug, name, names, external_id, version, created_at, updated_at, deleted_at }
 }
 
+/// A model read from a few of its columns, its other fields left at their
+/// defaults: a list of names (a front page's people and organizations) needs
+/// neither the long texts of a row nor its bookkeeping, and decoding those was most
+/// of the cost of reading it. Only a reader that knows it touches no other field
+/// may ask for one (see `bantin::graphql::projection`).
+pub trait Light: Decode + Default {
+    /// The columns read, in the order read.
+    const COLUMNS: &'static [&'static str];
+    /// Reads them.
+    fn decode_light(cells: &mut Cells<'_>) -> Result<Self, DbErr>;
+}
+
+macro_rules! light {
+    ($($table:ident { $($field:ident),+ $(,)? })*) => {
+        $(
+            impl Light for crate::$table::Model {
+                const COLUMNS: &'static [&'static str] = &[$(stringify!($field)),+];
+                fn decode_light(cells: &mut Cells<'_>) -> Result<Self, DbErr> {
+                    Ok(Self { $($field: cells.take()?,)+ ..Default::default() })
+                }
+            }
+        )*
+
+        /// Each table with light rows and their columns.
+        #[cfg(test)]
+        const LIGHT: &[(&str, &[&str], fn() -> Vec<String>)] = &[$(
+            (
+                stringify!($table),
+                <crate::$table::Model as Light>::COLUMNS,
+                || {
+                    use sea_orm::{IdenStatic, Iterable};
+                    crate::$table::Column::iter().map(|c| c.as_str().to_owned()).collect()
+                },
+            )
+        ),*];
+    };
+}
+
+light! {
+    organization { id, name }
+    person { id, slug, full_name }
+    position { id, person_id, organization_id, title, starts_on, start_precision, ends_on,
+        end_precision }
+}
+
 #[cfg(test)]
 mod tests {
+    /// A light row's columns are columns of its table, the id first.
+    #[test]
+    fn light_rows_read_columns_of_their_table() {
+        for (table, light, columns) in super::LIGHT {
+            let columns = columns();
+            assert_eq!(light.first(), Some(&"id"), "{table}");
+            for column in *light {
+                assert!(columns.iter().any(|c| c == column), "{table}.{column}");
+            }
+        }
+    }
+
     /// `Entity::find()` selects the columns in the entity's column order; each
     /// decoder must read them in that order.
     #[test]

@@ -7,7 +7,8 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
-use async_graphql::{Context, Object, OutputType};
+use async_graphql::resolver_utils::ContainerType;
+use async_graphql::{Context, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,6 +21,7 @@ use sea_orm::{
 use entity::decode::Decode;
 
 use crate::error::{AppError, AppResult};
+use crate::graphql::inline::Inline;
 
 /// The most rows one page may have.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -295,7 +297,7 @@ pub async fn keyset_connection<E, N>(
 ) -> AppResult<Conn<N>>
 where
     E: EntityTrait<Model: Decode + Sync>,
-    N: OutputType,
+    N: ContainerType,
 {
     let total = TotalCount::Query(
         db.clone(),
@@ -312,11 +314,11 @@ where
 }
 
 /// A connection of `N` with `totalCount`.
-pub type Conn<N> = Connection<String, N, TotalCount, EmptyFields>;
+pub type Conn<N> = Connection<String, Inline<N>, TotalCount, EmptyFields>;
 
 /// Builds the connection from the rows a keyset query returned (up to one more
 /// than the page size, in query order).
-pub fn connection<R, N: OutputType>(
+pub fn connection<R, N: ContainerType>(
     mut rows: Vec<R>,
     page: &Page,
     total: TotalCount,
@@ -336,7 +338,7 @@ pub fn connection<R, N: OutputType>(
     let mut connection = Connection::with_additional_fields(has_previous, has_next, total);
     connection.edges.extend(rows.into_iter().map(|row| {
         let cursor = cursor_of(&row).encode(page.order);
-        Edge::new(cursor, node(row))
+        Edge::new(cursor, Inline(node(row)))
     }));
     connection
 }

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
 
@@ -18,18 +18,20 @@ use async_graphql::{Context, Request};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, PgFunc, Query, SimpleExpr};
+use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Iden, PgFunc, Query, SimpleExpr};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, EntityTrait, Identity, Iterable,
-    JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef, RelationTrait,
+    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Identity,
+    Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
+    RelationTrait,
 };
 
-use entity::decode::Decode;
+use entity::decode::{Cells, Decode, Light};
 use entity::*;
 
-use crate::db::fetch_all;
+use crate::db::{fetch_all, fetch_with};
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
+use crate::graphql::projection::Projection;
 
 pub use crate::graphql::types::article::{ArticleCountOf, ArticleOwner, ArticlesOf};
 
@@ -37,6 +39,8 @@ pub use crate::graphql::types::article::{ArticleCountOf, ArticleOwner, ArticlesO
 pub struct ContentLoader {
     pub(crate) db: DatabaseConnection,
     pub(crate) visibility: Visibility,
+    /// What the request's operation selects, worked out at its first load.
+    projection: OnceLock<Projection>,
 }
 
 /// Puts the request's loader into the request. Its batches run inside the
@@ -50,6 +54,7 @@ pub fn attach(
     let loader = ContentLoader {
         db: db.clone(),
         visibility: *visibility,
+        projection: OnceLock::new(),
     };
     let tasks = tasks.clone();
     request.data(DataLoader::new(loader, move |task| tasks.push(task)).delay(Duration::ZERO))
@@ -116,10 +121,47 @@ impl BatchTasks {
     }
 }
 
-/// The request's loader.
+/// The request's loader. Every load goes through here first, so the projection of
+/// the operation is known before any batch runs.
 pub fn loader<'a>(ctx: &Context<'a>) -> AppResult<&'a DataLoader<ContentLoader>> {
-    ctx.data::<DataLoader<ContentLoader>>()
-        .map_err(|e| AppError::Internal(e.message))
+    let loader = ctx
+        .data::<DataLoader<ContentLoader>>()
+        .map_err(|e| AppError::Internal(e.message))?;
+    loader
+        .loader()
+        .projection
+        .get_or_init(|| Projection::of(ctx));
+    Ok(loader)
+}
+
+impl ContentLoader {
+    /// How to read rows of `E` in part, when this request reads no more of them.
+    fn light<E: Content>(&self) -> Option<LightRows<E::Model>> {
+        E::light().filter(|light| {
+            self.projection
+                .get()
+                .is_some_and(|projection| projection.reads_only(light.object, light.fields))
+        })
+    }
+}
+
+/// How the rows of a table may be read in part: the object type they are served
+/// as, the fields of it that read none of their columns but the light ones, and the
+/// light columns with their decoder.
+pub struct LightRows<M> {
+    object: &'static str,
+    fields: &'static [&'static str],
+    columns: &'static [&'static str],
+    decode: fn(&mut Cells<'_>) -> Result<M, DbErr>,
+}
+
+impl<M> LightRows<M> {
+    /// The light columns of `table`, in the order they decode.
+    fn columns<T: Iden + Clone + 'static>(&self, table: T) -> impl Iterator<Item = SimpleExpr> {
+        self.columns
+            .iter()
+            .map(move |column| Expr::col((table.clone(), Alias::new(*column))))
+    }
 }
 
 /// A table of content rows: an `id` primary key and a visibility rule; its rows
@@ -131,10 +173,14 @@ pub trait Content: EntityTrait<Model: Decode> {
     fn id_of(model: &Self::Model) -> i64;
     /// The rows the viewer may see.
     fn visible(visibility: &Visibility) -> Condition;
+    /// How its rows may be read in part; `None` when they are always read whole.
+    fn light() -> Option<LightRows<Self::Model>> {
+        None
+    }
 }
 
 macro_rules! content {
-    ($($table:ident),* $(,)?) => {$(
+    ($($table:ident $(as $object:literal reading only [$($field:literal),+ $(,)?])?),* $(,)?) => {$(
         impl Content for $table::Entity {
             fn id_column() -> Self::Column {
                 $table::Column::Id
@@ -145,14 +191,30 @@ macro_rules! content {
             fn visible(_: &Visibility) -> Condition {
                 Condition::all().add($table::Column::DeletedAt.is_null())
             }
+            $(
+                fn light() -> Option<LightRows<Self::Model>> {
+                    Some(LightRows {
+                        object: $object,
+                        fields: &[$($field),+],
+                        columns: <$table::Model as Light>::COLUMNS,
+                        decode: <$table::Model as Light>::decode_light,
+                    })
+                }
+            )?
         }
     )*};
 }
 
+// The fields listed read no column of the row but its light ones
+// (`entity::decode::Light`); a field left off only makes the rows whole. The test
+// `light_rows_serve_what_whole_rows_serve` compares every listed field both ways.
 content!(
-    person,
-    organization,
-    position,
+    person as "Person" reading only ["id", "slug", "name", "positions", "articles", "events",
+        "statements"],
+    organization as "Organization" reading only ["id", "name", "children", "positions",
+        "events", "documents", "articles"],
+    position as "Position" reading only ["id", "title", "organization", "person", "startsOn",
+        "startPrecision", "endsOn", "endPrecision", "heldOn"],
     event,
     document,
     media,
@@ -240,9 +302,14 @@ where
         let select = E::find()
             .filter(one_of(backend, E::id_column(), ids))
             .filter(E::visible(&self.visibility));
-        let rows: Vec<E::Model> = fetch_all(&self.db, select.build(backend))
-            .await
-            .map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows: Vec<E::Model> = match self.light::<E>() {
+            Some(light) => {
+                let select = select.select_only().exprs(light.columns(E::default()));
+                fetch_with(&self.db, select.build(backend), light.decode).await
+            }
+            None => fetch_all(&self.db, select.build(backend)).await,
+        }
+        .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
             .map(|row| (Key::new(E::id_of(&row)), Arc::new(row)))
@@ -283,10 +350,16 @@ where
         for (column, order) in F::order() {
             select = select.order_by(column, order);
         }
-        let rows: Vec<<F::Entity as EntityTrait>::Model> =
-            fetch_all(&self.db, select.build(backend))
-                .await
-                .map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows: Vec<<F::Entity as EntityTrait>::Model> = match self.light::<F::Entity>() {
+            Some(light) => {
+                let select = select
+                    .select_only()
+                    .exprs(light.columns(F::Entity::default()));
+                fetch_with(&self.db, select.build(backend), light.decode).await
+            }
+            None => fetch_all(&self.db, select.build(backend)).await,
+        }
+        .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
         for row in rows {
             if let Some(owner) = F::owner_of(&row) {
@@ -346,13 +419,22 @@ where
             .filter(one_of(backend, L::owner(), ids))
             .order_by_asc(L::order());
         let relation = L::relation();
+        let light = self.light::<L::Target>();
+        let target_columns = || -> Vec<SimpleExpr> {
+            match &light {
+                Some(light) => light.columns(target).collect(),
+                None => <L::Target as EntityTrait>::Column::iter()
+                    .map(|column| Expr::col((target, column)))
+                    .collect(),
+            }
+        };
         let select = match (backend, &relation.from_col, &relation.to_col) {
             (DatabaseBackend::Postgres, Identity::Unary(key), Identity::Unary(target_id)) => {
                 // PostgreSQL's planner, costing random reads as if they came from
                 // disk, would hash the whole target table to join a few dozen rows;
                 // a lateral lookup (kept apart by `OFFSET 0`) reads each by its key.
                 let lookup = Query::select()
-                    .columns(<L::Target as EntityTrait>::Column::iter().map(|c| (target, c)))
+                    .exprs(target_columns())
                     .from(target)
                     .and_where(
                         Expr::col((target, target_id.clone()))
@@ -373,14 +455,20 @@ where
                 select
             }
             _ => links
-                .columns(<L::Target as EntityTrait>::Column::iter())
+                .exprs(target_columns())
                 .join(JoinType::InnerJoin, relation)
                 .filter(L::Target::visible(&self.visibility))
                 .into_query(),
         };
-        let rows: Vec<Pair<L>> = fetch_all(&self.db, backend.build(&select))
-            .await
-            .map_err(|e| Arc::new(AppError::from(e)))?;
+        let rows: Vec<Pair<L>> = match &light {
+            Some(light) => {
+                let decode =
+                    |cells: &mut Cells<'_>| Ok((Decode::decode(cells)?, (light.decode)(cells)?));
+                fetch_with(&self.db, backend.build(&select), decode).await
+            }
+            None => fetch_all(&self.db, backend.build(&select)).await,
+        }
+        .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
         for (join, target) in rows {
             map.entry(Key::new(L::owner_of(&join)))

@@ -5,9 +5,11 @@
 pub mod connection;
 pub mod documents;
 pub mod ids;
+pub mod inline;
 pub mod loaders;
 pub mod mutation;
 pub mod order;
+pub mod projection;
 pub mod query;
 pub mod schema;
 pub mod types;

@@ -88,7 +88,7 @@ async fn list<E, N>(
 where
     E: Content + Sync,
     E::Model: Sync,
-    N: async_graphql::OutputType,
+    N: async_graphql::ContainerType,
 {
     let page = args.page(order)?;
     let inner = loaders::loader(ctx)?.loader();

@@ -1,7 +1,7 @@
 //! The number of SQL statements a query issues depends on its depth, not on how
 //! many rows it returns.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
 
@@ -113,8 +113,156 @@ async fn a_page_of_headlines_does_not_read_bodies(app: &TestApp) {
     }
 }
 
+/// Whether one of the statements names `column` (`"table"."column"`).
+fn names_column(statements: &[String], column: &str) -> bool {
+    statements.iter().any(|sql| sql.contains(column))
+}
+
+/// A list of names reads only the columns it shows of the people, positions and
+/// organizations in it; a field anywhere in the query that needs another column of
+/// a type makes every row of that type whole, and so does a search (its snippets
+/// read the texts of the rows it finds).
+async fn a_list_of_names_reads_only_the_columns_it_shows(app: &TestApp) {
+    let heavy = [
+        r#""person"."bio""#,
+        r#""organization"."description""#,
+        r#""position"."note""#,
+    ];
+    let names = app.statements_of(FRONT_PAGE, json!({ "n": 5 })).await;
+    for column in heavy {
+        assert!(!names_column(&names, column), "{column}: {names:?}");
+    }
+    let whole = [
+        (
+            heavy[0],
+            "{ articles(first: 5) { nodes { people { name ...Bio } } } } fragment Bio on Person { bio }",
+        ),
+        (
+            heavy[1],
+            "{ articles(first: 5) { nodes { people { positions { organization { description } } } } } }",
+        ),
+        (
+            heavy[2],
+            "{ articles(first: 5) { nodes { people { positions { ... on Position { note } } } } } }",
+        ),
+        (
+            heavy[0],
+            r#"{ search(query: "ha kim ngoc", types: [PERSON]) { edges { snippet node { ... on Person { name } } } } }"#,
+        ),
+    ];
+    for (column, query) in whole {
+        let statements = app.statements_of(query, json!({})).await;
+        assert!(names_column(&statements, column), "{query}: {statements:?}");
+    }
+}
+
+/// Every field served from light rows gives what it gives from whole ones.
+async fn light_rows_serve_what_whole_rows_serve(app: &TestApp) {
+    const FIELDS: &str = r#"
+        fragment P on Person { id slug name articles(first: 2) { nodes { slug } }
+            events { slug } statements { id } HEAVY_P }
+        fragment Pos on Position { id title startsOn startPrecision endsOn endPrecision
+            heldOn(day: "2023-01-01") person { id slug name } HEAVY_POS }
+        fragment O on Organization { id name children { id name } positions { id title }
+            events { slug } documents { code } articles(first: 2) { nodes { slug } } HEAVY_O }"#;
+    let query = |heavy: bool| {
+        let [p, pos, o] = if heavy {
+            ["bio", "note", "description"]
+        } else {
+            ["", "", ""]
+        };
+        let fields = FIELDS
+            .replace("HEAVY_POS", pos)
+            .replace("HEAVY_P", p)
+            .replace("HEAVY_O", o);
+        format!(
+            "{{ articles(first: 20) {{ nodes {{ slug
+                people {{ ...P positions {{ ...Pos organization {{ ...O }} }} }}
+                organizations {{ ...O }} }} }} }} {fields}"
+        )
+    };
+    let light = query(false);
+    let statements = app.statements_of(&light, json!({})).await;
+    assert!(
+        !names_column(&statements, r#""person"."bio""#),
+        "{statements:?}"
+    );
+    let mut whole = app.data(&query(true), json!({})).await;
+    strip(&mut whole, &["bio", "note", "description"]);
+    assert_eq!(app.data(&light, json!({})).await, whole);
+    let positions: Vec<&Value> = whole["articles"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|a| a["people"].as_array().unwrap())
+        .flat_map(|p| p["positions"].as_array().unwrap())
+        .collect();
+    assert!(
+        positions.iter().any(|p| p["startsOn"].is_string()),
+        "{whole}"
+    );
+    assert!(
+        positions
+            .iter()
+            .any(|p| p["organization"]["name"].is_string()),
+        "{whole}"
+    );
+}
+
+/// Removes the keys from every object in `value`.
+fn strip(value: &mut Value, keys: &[&str]) {
+    match value {
+        Value::Object(object) => {
+            object.retain(|key, _| !keys.contains(&key.as_str()));
+            object.values_mut().for_each(|v| strip(v, keys));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip(v, keys)),
+        _ => {}
+    }
+}
+
+/// A field selected twice under one key is one field, its selections merged; an
+/// error in one field of an object leaves the others.
+async fn fields_selected_twice_are_merged(app: &TestApp) {
+    let twice = app
+        .data(
+            "{ articles(first: 3) { nodes { people { name } people { slug positions { title } }
+                people { __typename positions { organization { name } } } } } }",
+            json!({}),
+        )
+        .await;
+    let once = app
+        .data(
+            "{ articles(first: 3) { nodes { people { name slug __typename
+                positions { title organization { name } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(twice, once);
+    assert!(
+        once.to_string().contains(r#""__typename":"Person""#),
+        "{once}"
+    );
+    let body = app
+        .graphql(
+            "{ articles(first: 1) { nodes { people { name articles(first: -1) { totalCount } } } } }",
+            json!({}),
+        )
+        .await;
+    let errors = body["errors"].as_array().expect("an error");
+    assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert_eq!(
+        errors[0]["path"],
+        json!(["articles", "nodes", 0, "people", 0, "articles"]),
+        "{body}"
+    );
+}
+
 crate::on_both!(
     a_three_level_query_costs_the_same_for_5_and_50_articles,
     nested_connections_are_batched_too,
     a_page_of_headlines_does_not_read_bodies,
+    a_list_of_names_reads_only_the_columns_it_shows,
+    light_rows_serve_what_whole_rows_serve,
+    fields_selected_twice_are_merged,
 );

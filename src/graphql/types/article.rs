@@ -23,6 +23,7 @@ use crate::graphql::connection::{
     Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection, keyset_connection,
 };
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::inline::Inline;
 use crate::graphql::loaders::{self, ContentLoader};
 use crate::graphql::types::scalars::DateTime;
 use crate::graphql::types::{Document, Event, Media, Organization, Person, Tag};
@@ -149,14 +150,17 @@ impl Article {
             }))
     }
     /// The people it mentions, in order of appearance.
-    async fn people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Person>> {
+    async fn people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Person>>> {
         let rows = loaders::targets::<loaders::PeopleOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Person).collect())
+        Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
     }
     /// The organizations it mentions.
-    async fn organizations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Organization>> {
+    async fn organizations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Organization>>> {
         let rows = loaders::targets::<loaders::OrganizationsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Organization).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| Inline(Organization(row)))
+            .collect())
     }
     /// The events it reports.
     async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Event>> {

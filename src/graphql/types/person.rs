@@ -10,6 +10,7 @@ use crate::domain::positions::held_on;
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::inline::Inline;
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localized};
@@ -81,11 +82,13 @@ impl Person {
         self.0.birth_date.map(Date)
     }
     /// The titles held on the day `at`, or every title when it is omitted.
-    async fn positions(&self, ctx: &Context<'_>, at: Option<Date>) -> FieldResult<Vec<Position>> {
-        Ok(held(
-            loaders::children::<loaders::PositionsOfPerson>(ctx, self.0.id).await?,
-            at,
-        ))
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<Date>,
+    ) -> FieldResult<Vec<Inline<Position>>> {
+        let rows = loaders::children::<loaders::PositionsOfPerson>(ctx, self.0.id).await?;
+        Ok(held(rows, at).into_iter().map(Inline).collect())
     }
     /// The articles that mention this person, newest first.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
@@ -146,11 +149,11 @@ impl Position {
         localized(self.0.titles.as_deref())
     }
     /// The organization.
-    async fn organization(&self, ctx: &Context<'_>) -> FieldResult<Option<Organization>> {
+    async fn organization(&self, ctx: &Context<'_>) -> FieldResult<Option<Inline<Organization>>> {
         Ok(
             loaders::by_id::<organization::Entity>(ctx, self.0.organization_id)
                 .await?
-                .map(Organization),
+                .map(|row| Inline(Organization(row))),
         )
     }
     /// The person holding it.

@@ -1,0 +1,153 @@
+//! Resolving an object's fields in place.
+//!
+//! async-graphql resolves the fields of an object as a set of futures run
+//! together: a boxed future and a task of a `FuturesUnordered` for every field,
+//! and the set itself for every object. Most fields of a content object are ready
+//! the moment they are polled (a title, a slug: a value the row already holds), so
+//! [`Inline`] polls each field's future once as it is made and keeps only those
+//! that wait (a relation, waiting on its batched load) to run together. The
+//! response is the same: each field's value goes into the object under its
+//! response key, merged with an earlier one of the same key as async-graphql
+//! merges them, and a field's error is reported the same way.
+//!
+//! A selection that is not a plain list of fields (a fragment, a directive) goes
+//! the usual way. So would every selection under a schema extension, which wraps
+//! the resolution of each field; this schema installs none (see
+//! [`crate::graphql::schema`]).
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::Poll;
+
+use async_graphql::indexmap::IndexMap;
+use async_graphql::parser::types::{Field, Selection};
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::{ContainerType, resolve_container};
+use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
+use futures_util::stream::{FuturesUnordered, StreamExt};
+
+/// An object whose fields are resolved in place; in the schema it is `T`.
+pub struct Inline<T>(pub T);
+
+impl<T: ContainerType> OutputType for Inline<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        self.0.introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve(ctx, &self.0).await
+    }
+}
+
+type FieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> + Send + 'a>>;
+
+/// The fields of `root` selected in `ctx`, as an object.
+async fn resolve<'a, T: ContainerType>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+) -> ServerResult<Value> {
+    let items = &ctx.item.node.items;
+    let plain = items.iter().all(|selection| match &selection.node {
+        Selection::Field(field) => field.node.directives.is_empty(),
+        _ => false,
+    });
+    if !plain {
+        return resolve_container(ctx, root).await;
+    }
+
+    let mut object = IndexMap::with_capacity(items.len());
+    let mut waiting: Vec<FieldFuture<'a>> = Vec::new();
+    let mut done = |result: ServerResult<(Name, Value)>| match result {
+        Ok((name, value)) => insert(&mut object, name, value),
+        Err(error) => ctx.add_error(error),
+    };
+    for selection in items {
+        let Selection::Field(field) = &selection.node else {
+            continue;
+        };
+        if field.node.name.node == "__typename" {
+            let name = field.node.response_key().node.clone();
+            done(Ok((
+                name,
+                Value::String(root.introspection_type_name().into_owned()),
+            )));
+            continue;
+        }
+        let ctx = ctx.clone();
+        let mut future: FieldFuture<'a> = Box::pin(async move {
+            let ctx_field = ctx.with_field(field);
+            let name = field.node.response_key().node.clone();
+            let value = root.resolve_field(&ctx_field).await?.unwrap_or_default();
+            Ok((name, value))
+        });
+        match std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
+            Poll::Ready(result) => done(result),
+            Poll::Pending => waiting.push(future),
+        }
+    }
+    match waiting.len() {
+        0 => {}
+        1 => {
+            for future in waiting {
+                done(future.await);
+            }
+        }
+        _ => {
+            let mut set: FuturesUnordered<_> = waiting.into_iter().collect();
+            while let Some(result) = set.next().await {
+                done(result);
+            }
+        }
+    }
+    Ok(if object.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(object)
+    })
+}
+
+/// Puts `value` under `name`, merging it into an object or list already there (a
+/// field selected twice under one key), as async-graphql does.
+fn insert(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
+    match target.get_mut(&name) {
+        None => {
+            target.insert(name, value);
+        }
+        Some(Value::Object(into)) => {
+            if let Value::Object(from) = value {
+                for (key, value) in from {
+                    insert(into, key, value);
+                }
+            }
+        }
+        Some(Value::List(into)) => {
+            if let Value::List(from) = value {
+                for (item, value) in into.iter_mut().zip(from) {
+                    if let (Value::Object(into), Value::Object(from)) = (item, value) {
+                        for (key, value) in from {
+                            insert(into, key, value);
+                        }
+                    }
+                }
+            }
+        }
+        Some(_) => {}
+    }
+}

@@ -1,0 +1,152 @@
+//! Which fields an operation selects on each object type, so the loaders may read
+//! rows in part ([`entity::decode::Light`]) when nothing asks for the rest.
+//!
+//! The walk goes over the whole operation, fragments included, with the schema's
+//! types: a field selected on an interface or a union counts for every object type
+//! it may be. A field is counted whatever its directives say, so a `@skip` only
+//! makes rows heavier. A mutation, and a query that searches (the search reads the
+//! texts of the rows it finds for its snippets), reads whole rows.
+
+use std::collections::{HashMap, HashSet};
+
+use async_graphql::Context;
+use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
+use async_graphql::registry::{MetaType, MetaTypeName, Registry};
+
+/// The root fields whose resolvers read rows beyond the fields selected on them.
+const READS_WHOLE_ROWS: &[&str] = &["search"];
+
+/// The fields selected on each object type.
+#[derive(Debug, Default)]
+pub struct Projection {
+    selected: HashMap<String, HashSet<String>>,
+    whole_rows: bool,
+}
+
+impl Projection {
+    /// The projection of the operation being run.
+    pub fn of(ctx: &Context<'_>) -> Self {
+        let operation = &ctx.query_env.operation.node;
+        let mut projection = Self {
+            whole_rows: operation.ty != OperationType::Query,
+            ..Self::default()
+        };
+        let walk = Walk {
+            registry: &ctx.schema_env.registry,
+            ctx,
+        };
+        let root = walk.registry.query_type.clone();
+        walk.selection_set(&mut projection, &operation.selection_set.node, &root, 0);
+        if READS_WHOLE_ROWS
+            .iter()
+            .any(|field| projection.selects(&root, field))
+        {
+            projection.whole_rows = true;
+        }
+        projection
+    }
+
+    /// Whether every field selected on `object` is one of `fields` (`__typename`
+    /// is always one); false when nothing is selected on it.
+    pub fn reads_only(&self, object: &str, fields: &[&str]) -> bool {
+        !self.whole_rows
+            && self.selected.get(object).is_some_and(|selected| {
+                selected
+                    .iter()
+                    .all(|field| field == "__typename" || fields.contains(&field.as_str()))
+            })
+    }
+
+    fn selects(&self, object: &str, field: &str) -> bool {
+        self.selected
+            .get(object)
+            .is_some_and(|selected| selected.contains(field))
+    }
+
+    fn add(&mut self, object: &str, field: &str) {
+        self.selected
+            .entry(object.to_owned())
+            .or_default()
+            .insert(field.to_owned());
+    }
+}
+
+/// Deeper than this the walk gives up and asks for whole rows (validation already
+/// bounds the depth of a query; this only keeps a cycle of fragments finite).
+const MAX_DEPTH: usize = 64;
+
+struct Walk<'a> {
+    registry: &'a Registry,
+    ctx: &'a Context<'a>,
+}
+
+impl Walk<'_> {
+    fn selection_set(&self, into: &mut Projection, set: &SelectionSet, on: &str, depth: usize) {
+        if depth > MAX_DEPTH {
+            into.whole_rows = true;
+            return;
+        }
+        let Some(parent) = self.registry.types.get(on) else {
+            into.whole_rows = true;
+            return;
+        };
+        for selection in &set.items {
+            match &selection.node {
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    if name.starts_with("__") && name != "__typename" {
+                        // Introspection reads the schema, not rows.
+                        continue;
+                    }
+                    for object in self.objects(parent) {
+                        into.add(object, name);
+                    }
+                    if field.node.selection_set.node.items.is_empty() {
+                        continue;
+                    }
+                    match parent.field_by_name(name) {
+                        Some(meta) => self.selection_set(
+                            into,
+                            &field.node.selection_set.node,
+                            MetaTypeName::concrete_typename(&meta.ty),
+                            depth + 1,
+                        ),
+                        None => into.whole_rows = true,
+                    }
+                }
+                Selection::FragmentSpread(spread) => {
+                    match self
+                        .ctx
+                        .query_env
+                        .fragments
+                        .get(&spread.node.fragment_name.node)
+                    {
+                        Some(fragment) => self.selection_set(
+                            into,
+                            &fragment.node.selection_set.node,
+                            &fragment.node.type_condition.node.on.node,
+                            depth + 1,
+                        ),
+                        None => into.whole_rows = true,
+                    }
+                }
+                Selection::InlineFragment(fragment) => {
+                    let on = fragment
+                        .node
+                        .type_condition
+                        .as_ref()
+                        .map_or(on, |condition| condition.node.on.node.as_str());
+                    self.selection_set(into, &fragment.node.selection_set.node, on, depth + 1);
+                }
+            }
+        }
+    }
+
+    /// The object types a value of `ty` may be.
+    fn objects<'t>(&self, ty: &'t MetaType) -> Vec<&'t str> {
+        match ty.possible_types() {
+            Some(possible) => possible.iter().map(String::as_str).collect(),
+            None => vec![ty.name()],
+        }
+    }
+}
