@@ -10,6 +10,10 @@
 //! response key, merged with an earlier one of the same key as async-graphql
 //! merges them, and a field's error is reported the same way.
 //!
+//! The objects that come in numbers use it: the nodes of every connection and
+//! the objects of the relations of content (an article's people, a person's
+//! positions, a position's organization, ...).
+//!
 //! A selection that is not a plain list of fields (a fragment, a directive) goes
 //! the usual way. So would every selection under a schema extension, which wraps
 //! the resolution of each field; this schema installs none (see
@@ -21,6 +25,7 @@ use std::pin::Pin;
 use std::task::Poll;
 
 use async_graphql::indexmap::IndexMap;
+use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
@@ -126,18 +131,22 @@ async fn resolve<'a, T: ContainerType>(
 /// Puts `value` under `name`, merging it into an object or list already there (a
 /// field selected twice under one key), as async-graphql does.
 fn insert(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
-    match target.get_mut(&name) {
-        None => {
-            target.insert(name, value);
+    let into = match target.entry(name) {
+        Entry::Vacant(vacant) => {
+            vacant.insert(value);
+            return;
         }
-        Some(Value::Object(into)) => {
+        Entry::Occupied(occupied) => occupied.into_mut(),
+    };
+    match into {
+        Value::Object(into) => {
             if let Value::Object(from) = value {
                 for (key, value) in from {
                     insert(into, key, value);
                 }
             }
         }
-        Some(Value::List(into)) => {
+        Value::List(into) => {
             if let Value::List(from) = value {
                 for (item, value) in into.iter_mut().zip(from) {
                     if let (Value::Object(into), Value::Object(from)) = (item, value) {
@@ -148,6 +157,6 @@ fn insert(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
                 }
             }
         }
-        Some(_) => {}
+        _ => {}
     }
 }

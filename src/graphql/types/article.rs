@@ -163,33 +163,35 @@ impl Article {
             .collect())
     }
     /// The events it reports.
-    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Event>> {
+    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Event>>> {
         let rows = loaders::targets::<loaders::EventsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Event).collect())
+        Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
     }
     /// The documents it cites.
-    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<Vec<Document>> {
+    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Document>>> {
         let rows = loaders::targets::<loaders::DocumentsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Document).collect())
+        Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
     }
     /// Its photos and other media, in order.
-    async fn media(&self, ctx: &Context<'_>) -> FieldResult<Vec<Media>> {
+    async fn media(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Media>>> {
         let rows = loaders::linked::<loaders::MediaOfArticle>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
-            .map(|(placement, media)| Media {
-                model: media,
-                after_paragraph: placement.after_paragraph,
+            .map(|(placement, media)| {
+                Inline(Media {
+                    model: media,
+                    after_paragraph: placement.after_paragraph,
+                })
             })
             .collect())
     }
     /// Its tags.
-    async fn tags(&self, ctx: &Context<'_>) -> FieldResult<Vec<Tag>> {
+    async fn tags(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Tag>>> {
         let rows = loaders::targets::<loaders::TagsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Tag).collect())
+        Ok(rows.into_iter().map(|row| Inline(Tag(row))).collect())
     }
     /// The same article in other languages (the original included, this one not).
-    async fn translations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Article>> {
+    async fn translations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Article>>> {
         let root = self.0.translation_of_id.unwrap_or(self.0.id);
         let mut group = Vec::new();
         if root != self.0.id {
@@ -199,7 +201,7 @@ impl Article {
         Ok(group
             .into_iter()
             .filter(|a| a.id != self.0.id)
-            .map(Article)
+            .map(|row| Inline(Article(row)))
             .collect())
     }
 }

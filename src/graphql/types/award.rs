@@ -9,6 +9,7 @@ use entity::{article, award, commemoration, event, organization, person, stateme
 
 use crate::error::FieldResult;
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::inline::Inline;
 use crate::graphql::loaders;
 use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localized};
 use crate::graphql::types::{Article, Event, Organization, Person};
@@ -71,14 +72,20 @@ impl Award {
         )
     }
     /// The people named as recipients.
-    async fn recipient_people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Person>> {
+    async fn recipient_people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Person>>> {
         let rows = loaders::targets::<loaders::PeopleOfAward>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Person).collect())
+        Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
     }
     /// The organizations named as recipients.
-    async fn recipient_organizations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Organization>> {
+    async fn recipient_organizations(
+        &self,
+        ctx: &Context<'_>,
+    ) -> FieldResult<Vec<Inline<Organization>>> {
         let rows = loaders::targets::<loaders::OrganizationsOfAward>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Organization).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| Inline(Organization(row)))
+            .collect())
     }
 }
 

@@ -109,15 +109,15 @@ impl Person {
         Ok(article::of_owner(ctx, ArticleOwner::Person, self.0.id, args).await?)
     }
     /// The events this person took part in.
-    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Event>> {
+    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Event>>> {
         let mut rows = loaders::targets::<loaders::EventsOfPerson>(ctx, self.0.id).await?;
         rows.dedup_by_key(|e| e.id);
-        Ok(rows.into_iter().map(Event).collect())
+        Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
     }
     /// What this person said, as reported.
-    async fn statements(&self, ctx: &Context<'_>) -> FieldResult<Vec<Statement>> {
+    async fn statements(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Statement>>> {
         let rows = loaders::children::<loaders::StatementsOfPerson>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(Statement).collect())
+        Ok(rows.into_iter().map(|row| Inline(Statement(row))).collect())
     }
 }
 
