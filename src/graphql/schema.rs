@@ -11,7 +11,10 @@ use crate::search::Search;
 /// The schema type of bantin.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// The schema with its limits, ready to execute.
+/// The schema with its limits, ready to execute. It installs no extension: an
+/// extension wraps the resolution of every field, which objects resolved in place
+/// (`crate::graphql::inline`) do not go through, and it cost a third more CPU on
+/// a front page (`crate::graphql::order` keeps the field order without one).
 pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) -> AppSchema {
     Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
         .data(db)

@@ -266,3 +266,27 @@ crate::on_both!(
     light_rows_serve_what_whole_rows_serve,
     fields_selected_twice_are_merged,
 );
+
+/// PostgreSQL keeps one generic plan for each prepared statement instead of
+/// planning it again at every execution (see `bantin::db`).
+#[tokio::test]
+async fn postgres_statements_keep_a_generic_plan() {
+    use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
+    let Some(app) = TestApp::spawn(crate::helpers::Backend::Postgres).await else {
+        return;
+    };
+    let row = app
+        .db
+        .query_one_raw(Statement::from_string(
+            DatabaseBackend::Postgres,
+            "SHOW plan_cache_mode",
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.try_get_by_index::<String>(0).unwrap(),
+        "force_generic_plan"
+    );
+    app.finish().await;
+}
