@@ -12,7 +12,9 @@
 //!
 //! The objects that come in numbers use it: the nodes of every connection and
 //! the objects of the relations of content (an article's people, a person's
-//! positions, a position's organization, ...).
+//! positions, a position's organization, ...). The lists of those relations are
+//! resolved in place the same way ([`InlineList`]): an item that is ready is not
+//! made into a future joined with all the others.
 //!
 //! A selection that is not a plain list of fields (a fragment, a directive) goes
 //! the usual way. So would every selection under a schema extension, which wraps
@@ -29,7 +31,9 @@ use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
-use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
+use async_graphql::{
+    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
+};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 
 /// An object whose fields are resolved in place; in the schema it is `T`.
@@ -126,6 +130,62 @@ async fn resolve<'a, T: ContainerType>(
     } else {
         Value::Object(object)
     })
+}
+
+/// A list of objects resolved in place: each item is polled once as it is made,
+/// and only the items that wait run together, where async-graphql would make a
+/// future of every item and join them all. In the schema it is `[T!]!`.
+pub struct InlineList<T>(pub Vec<Inline<T>>);
+
+impl<T> FromIterator<Inline<T>> for InlineList<T> {
+    fn from_iter<I: IntoIterator<Item = Inline<T>>>(items: I) -> Self {
+        Self(items.into_iter().collect())
+    }
+}
+
+impl<T: ContainerType> OutputType for InlineList<T> {
+    fn type_name() -> Cow<'static, str> {
+        Cow::Owned(format!("[{}]", T::qualified_type_name()))
+    }
+
+    fn qualified_type_name() -> String {
+        format!("{}!", Self::type_name())
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry);
+        Self::qualified_type_name()
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let mut values = Vec::with_capacity(self.0.len());
+        let mut waiting = FuturesUnordered::new();
+        for (index, item) in self.0.iter().enumerate() {
+            let mut future = Box::pin(async move {
+                let ctx = ctx.with_index(index);
+                let value = resolve(&ctx, &item.0)
+                    .await
+                    .map_err(|error| ctx.set_error_path(error))?;
+                Ok::<_, ServerError>((index, value))
+            });
+            match std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
+                Poll::Ready(result) => values.push(result?.1),
+                Poll::Pending => {
+                    values.push(Value::Null);
+                    waiting.push(future);
+                }
+            }
+        }
+        while let Some(result) = waiting.next().await {
+            let (index, value) = result?;
+            values[index] = value;
+        }
+        Ok(Value::List(values))
+    }
 }
 
 /// Puts `value` under `name`, merging it into an object or list already there (a

@@ -23,7 +23,7 @@ use crate::graphql::connection::{
     Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection, keyset_connection,
 };
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::Inline;
+use crate::graphql::inline::{Inline, InlineList};
 use crate::graphql::loaders::{self, ContentLoader};
 use crate::graphql::types::scalars::DateTime;
 use crate::graphql::types::{Document, Event, Media, Organization, Person, Tag};
@@ -150,12 +150,12 @@ impl Article {
             }))
     }
     /// The people it mentions, in order of appearance.
-    async fn people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Person>>> {
+    async fn people(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Person>> {
         let rows = loaders::targets::<loaders::PeopleOfArticle>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
     }
     /// The organizations it mentions.
-    async fn organizations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Organization>>> {
+    async fn organizations(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::targets::<loaders::OrganizationsOfArticle>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
@@ -163,17 +163,17 @@ impl Article {
             .collect())
     }
     /// The events it reports.
-    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Event>>> {
+    async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let rows = loaders::targets::<loaders::EventsOfArticle>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
     }
     /// The documents it cites.
-    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Document>>> {
+    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Document>> {
         let rows = loaders::targets::<loaders::DocumentsOfArticle>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
     }
     /// Its photos and other media, in order.
-    async fn media(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Media>>> {
+    async fn media(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Media>> {
         let rows = loaders::linked::<loaders::MediaOfArticle>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
@@ -186,12 +186,12 @@ impl Article {
             .collect())
     }
     /// Its tags.
-    async fn tags(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Tag>>> {
+    async fn tags(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Tag>> {
         let rows = loaders::targets::<loaders::TagsOfArticle>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Tag(row))).collect())
     }
     /// The same article in other languages (the original included, this one not).
-    async fn translations(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Article>>> {
+    async fn translations(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Article>> {
         let root = self.0.translation_of_id.unwrap_or(self.0.id);
         let mut group = Vec::new();
         if root != self.0.id {

@@ -9,7 +9,7 @@ use entity::{article, award, commemoration, event, organization, person, stateme
 
 use crate::error::FieldResult;
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::Inline;
+use crate::graphql::inline::{Inline, InlineList};
 use crate::graphql::loaders;
 use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localized};
 use crate::graphql::types::{Article, Event, Organization, Person};
@@ -72,7 +72,7 @@ impl Award {
         )
     }
     /// The people named as recipients.
-    async fn recipient_people(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Person>>> {
+    async fn recipient_people(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Person>> {
         let rows = loaders::targets::<loaders::PeopleOfAward>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
     }
@@ -80,7 +80,7 @@ impl Award {
     async fn recipient_organizations(
         &self,
         ctx: &Context<'_>,
-    ) -> FieldResult<Vec<Inline<Organization>>> {
+    ) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::targets::<loaders::OrganizationsOfAward>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()

@@ -9,7 +9,7 @@ use entity::{document, organization};
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::Inline;
+use crate::graphql::inline::{Inline, InlineList};
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::scalars::{Date, LocalizedText, localized};
@@ -71,7 +71,7 @@ impl Document {
         self.0.summary.as_deref()
     }
     /// The events that discussed it.
-    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Event>>> {
+    async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let rows = loaders::targets::<loaders::EventsOfDocument>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
     }

@@ -9,7 +9,7 @@ use entity::event;
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::Inline;
+use crate::graphql::inline::{Inline, InlineList};
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::scalars::{Date, DatePrecision, DateTime, LocalizedText, localized};
@@ -139,7 +139,7 @@ impl Event {
         self.0.description.as_deref()
     }
     /// The organizations that organized it.
-    async fn organizers(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Organization>>> {
+    async fn organizers(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::targets::<loaders::OrganizersOfEvent>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
@@ -147,7 +147,7 @@ impl Event {
             .collect())
     }
     /// The people who took part, with their roles.
-    async fn participants(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Participant>>> {
+    async fn participants(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Participant>> {
         let rows = loaders::linked::<loaders::ParticipantsOfEvent>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
@@ -160,17 +160,17 @@ impl Event {
             .collect())
     }
     /// The documents it discussed.
-    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Document>>> {
+    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Document>> {
         let rows = loaders::targets::<loaders::DocumentsOfEvent>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
     }
     /// The awards given at it.
-    async fn awards(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Award>>> {
+    async fn awards(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Award>> {
         let rows = loaders::children::<loaders::AwardsAtEvent>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Award(row))).collect())
     }
     /// What was said at it.
-    async fn statements(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Statement>>> {
+    async fn statements(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Statement>> {
         let rows = loaders::children::<loaders::StatementsAtEvent>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Statement(row))).collect())
     }

@@ -9,7 +9,7 @@ use entity::organization;
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::Inline;
+use crate::graphql::inline::{Inline, InlineList};
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::person::{Position, held};
@@ -76,7 +76,7 @@ impl Organization {
         )
     }
     /// The organizations that belong to it, in Vietnamese name order.
-    async fn children(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Organization>>> {
+    async fn children(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::children::<loaders::ChildrenOfOrganization>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
@@ -89,12 +89,12 @@ impl Organization {
         Ok(held(rows, at))
     }
     /// The events it organized.
-    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Event>>> {
+    async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let rows = loaders::targets::<loaders::EventsOfOrganizer>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
     }
     /// The documents it issued.
-    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Document>>> {
+    async fn documents(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Document>> {
         let rows = loaders::children::<loaders::DocumentsOfIssuer>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
     }

@@ -10,7 +10,7 @@ use crate::domain::positions::held_on;
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::Inline;
+use crate::graphql::inline::{Inline, InlineList};
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localized};
@@ -86,7 +86,7 @@ impl Person {
         &self,
         ctx: &Context<'_>,
         at: Option<Date>,
-    ) -> FieldResult<Vec<Inline<Position>>> {
+    ) -> FieldResult<InlineList<Position>> {
         let rows = loaders::children::<loaders::PositionsOfPerson>(ctx, self.0.id).await?;
         Ok(held(rows, at).into_iter().map(Inline).collect())
     }
@@ -109,13 +109,13 @@ impl Person {
         Ok(article::of_owner(ctx, ArticleOwner::Person, self.0.id, args).await?)
     }
     /// The events this person took part in.
-    async fn events(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Event>>> {
+    async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let mut rows = loaders::targets::<loaders::EventsOfPerson>(ctx, self.0.id).await?;
         rows.dedup_by_key(|e| e.id);
         Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
     }
     /// What this person said, as reported.
-    async fn statements(&self, ctx: &Context<'_>) -> FieldResult<Vec<Inline<Statement>>> {
+    async fn statements(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Statement>> {
         let rows = loaders::children::<loaders::StatementsOfPerson>(ctx, self.0.id).await?;
         Ok(rows.into_iter().map(|row| Inline(Statement(row))).collect())
     }
