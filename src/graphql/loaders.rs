@@ -3,6 +3,7 @@
 //! are batched into one SQL statement (`WHERE owner_id IN (...)`). Visibility is
 //! applied inside the loader, so no path can leak a hidden row.
 
+use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
@@ -18,7 +19,9 @@ use async_graphql::{Context, Request};
 use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
-use sea_orm::sea_query::{Alias, Asterisk, Expr, ExprTrait, Iden, PgFunc, Query, SimpleExpr};
+use sea_orm::sea_query::{
+    Alias, Asterisk, Expr, ExprTrait, Iden, PgFunc, Query, SelectStatement, SimpleExpr,
+};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Identity,
     Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
@@ -41,7 +44,12 @@ pub struct ContentLoader {
     pub(crate) visibility: Visibility,
     /// What the request's operation selects, worked out at its first load.
     projection: OnceLock<Projection>,
+    /// Rows read ahead of their lookup by id (see [`Along`]).
+    ahead: Mutex<HashMap<(TypeId, i64), AnyRow, foldhash::fast::RandomState>>,
 }
+
+/// A row of some table, shared.
+type AnyRow = Arc<dyn Any + Send + Sync>;
 
 /// Puts the request's loader into the request. Its batches run inside the
 /// request's own task (see [`BatchTasks`]).
@@ -55,6 +63,7 @@ pub fn attach(
         db: db.clone(),
         visibility: *visibility,
         projection: OnceLock::new(),
+        ahead: Mutex::default(),
     };
     let tasks = tasks.clone();
     request.data(DataLoader::new(loader, move |task| tasks.push(task)).delay(Duration::ZERO))
@@ -135,6 +144,27 @@ pub fn loader<'a>(ctx: &Context<'a>) -> AppResult<&'a DataLoader<ContentLoader>>
 }
 
 impl ContentLoader {
+    /// A row of `E` read ahead by an earlier load of this request.
+    fn read_ahead<E: Content>(&self, id: i64) -> Option<Arc<E::Model>>
+    where
+        E::Model: Send + Sync,
+    {
+        let row = self
+            .ahead
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(TypeId::of::<E>(), id))
+            .cloned()?;
+        row.downcast().ok()
+    }
+
+    /// Whether this request's operation is a query that selects `field` on `object`.
+    fn reads_ahead(&self, object: &str, field: &str) -> bool {
+        self.projection
+            .get()
+            .is_some_and(|projection| projection.reads_ahead(object, field))
+    }
+
     /// How to read rows of `E` in part, when this request reads no more of them.
     fn light<E: Content>(&self) -> Option<LightRows<E::Model>> {
         E::light().filter(|light| {
@@ -328,6 +358,114 @@ pub trait HasMany: Send + Sync + 'static {
     fn owner_of(model: &<Self::Entity as EntityTrait>::Model) -> Option<i64>;
     /// The order of the rows of one owner.
     fn order() -> Vec<(<Self::Entity as EntityTrait>::Column, Order)>;
+    /// The row each row points at that may be read along with it.
+    fn along() -> Option<Along<Self::Entity>> {
+        None
+    }
+}
+
+/// A row that each row of a has-many relation points at (a position's
+/// organization), read in the same statement when a query shows it (selects
+/// `field` on `object`), and kept for the request: its lookup by id ([`by_id`])
+/// then finds it, without a batch and a statement of its own. It is read as that
+/// lookup would read it (the same visibility; light or whole by the same rule), and
+/// only in a query, where nothing changes it before the lookup. A row the join does
+/// not find (hidden, or gone) is left to the lookup.
+pub struct Along<E: EntityTrait> {
+    object: &'static str,
+    field: &'static str,
+    /// The column of `E` pointing at the row.
+    key: E::Column,
+    /// Adds the row's columns to a select of `E` and gives their reader.
+    join: fn(&ContentLoader, &mut SelectStatement, SimpleExpr) -> ReadAhead,
+}
+
+/// Reads the columns a join added: the row, when the join found one.
+type ReadAhead = Box<dyn Fn(&mut Cells<'_>) -> Result<Option<Ahead>, DbErr> + Send + Sync>;
+
+/// A row read ahead, with its table and id.
+struct Ahead {
+    table: TypeId,
+    id: i64,
+    row: AnyRow,
+}
+
+impl<E: EntityTrait> Along<E> {
+    /// `key` points at a row of `T`, which `object.field` shows.
+    pub fn to<T>(object: &'static str, field: &'static str, key: E::Column) -> Self
+    where
+        T: Content + Sync,
+        T::Model: Send + Sync,
+    {
+        Self {
+            object,
+            field,
+            key,
+            join: join_along::<T>,
+        }
+    }
+}
+
+/// Left-joins the row of `T` whose id is `key`, if visible; on PostgreSQL as a
+/// lateral lookup by key (see the join-table loader for why).
+fn join_along<T>(loader: &ContentLoader, select: &mut SelectStatement, key: SimpleExpr) -> ReadAhead
+where
+    T: Content + Sync,
+    T::Model: Send + Sync,
+{
+    let target = T::default();
+    let light = loader.light::<T>();
+    let columns = columns_of::<T>(light.as_ref());
+    let width = columns.len();
+    let found = Expr::col((target, T::id_column())).eq(key);
+    let visible = T::visible(&loader.visibility);
+    if loader.db.get_database_backend() == DatabaseBackend::Postgres {
+        let lookup = Query::select()
+            .exprs(columns)
+            .from(target)
+            .and_where(found)
+            .cond_where(visible)
+            .offset(0)
+            .to_owned();
+        select.column((Alias::new("along"), Asterisk)).join_lateral(
+            JoinType::LeftJoin,
+            lookup,
+            Alias::new("along"),
+            Expr::cust("TRUE"),
+        );
+    } else {
+        select.exprs(columns).join(
+            JoinType::LeftJoin,
+            target,
+            Condition::all().add(found).add(visible),
+        );
+    }
+    Box::new(move |cells: &mut Cells<'_>| {
+        if cells.next_is_null()? {
+            cells.skip(width);
+            return Ok(None);
+        }
+        let row = match &light {
+            Some(light) => (light.decode)(cells)?,
+            None => Decode::decode(cells)?,
+        };
+        Ok(Some(Ahead {
+            table: TypeId::of::<T>(),
+            id: T::id_of(&row),
+            row: Arc::new(row),
+        }))
+    })
+}
+
+/// The columns of `T` to read: the light ones, or all.
+fn columns_of<T: Content>(light: Option<&LightRows<T::Model>>) -> Vec<SimpleExpr> {
+    let table = T::default();
+    match light {
+        Some(light) => light.columns(table).collect(),
+        None => <T as EntityTrait>::Column::iter()
+            .map(|column| Expr::col((table, column)))
+            .collect(),
+    }
 }
 
 impl<F> Loader<Key<Children<F>>> for ContentLoader
@@ -350,18 +488,37 @@ where
         for (column, order) in F::order() {
             select = select.order_by(column, order);
         }
-        let rows: Vec<<F::Entity as EntityTrait>::Model> = match self.light::<F::Entity>() {
-            Some(light) => {
-                let select = select
-                    .select_only()
-                    .exprs(light.columns(F::Entity::default()));
-                fetch_with(&self.db, select.build(backend), light.decode).await
-            }
-            None => fetch_all(&self.db, select.build(backend)).await,
+        let light = self.light::<F::Entity>();
+        if let Some(light) = &light {
+            select = select
+                .select_only()
+                .exprs(light.columns(F::Entity::default()));
         }
+        let mut select = select.into_query();
+        let along = F::along()
+            .filter(|along| self.reads_ahead(along.object, along.field))
+            .map(|along| (along.join)(self, &mut select, Expr::col(along.key.as_column_ref())));
+        let rows = fetch_with(&self.db, backend.build(&select), |cells| {
+            let row = match &light {
+                Some(light) => (light.decode)(cells)?,
+                None => Decode::decode(cells)?,
+            };
+            let ahead = match &along {
+                Some(read) => read(cells)?,
+                None => None,
+            };
+            Ok((row, ahead))
+        })
+        .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
-        for row in rows {
+        let mut kept = along
+            .is_some()
+            .then(|| self.ahead.lock().unwrap_or_else(PoisonError::into_inner));
+        for (row, ahead) in rows {
+            if let (Some(kept), Some(ahead)) = (kept.as_mut(), ahead) {
+                kept.insert((ahead.table, ahead.id), ahead.row);
+            }
             if let Some(owner) = F::owner_of(&row) {
                 map.entry(Key::new(owner)).or_default().push(Arc::new(row));
             }
@@ -420,14 +577,7 @@ where
             .order_by_asc(L::order());
         let relation = L::relation();
         let light = self.light::<L::Target>();
-        let target_columns = || -> Vec<SimpleExpr> {
-            match &light {
-                Some(light) => light.columns(target).collect(),
-                None => <L::Target as EntityTrait>::Column::iter()
-                    .map(|column| Expr::col((target, column)))
-                    .collect(),
-            }
-        };
+        let target_columns = || columns_of::<L::Target>(light.as_ref());
         let select = match (backend, &relation.from_col, &relation.to_col) {
             (DatabaseBackend::Postgres, Identity::Unary(key), Identity::Unary(target_id)) => {
                 // PostgreSQL's planner, costing random reads as if they came from
@@ -480,7 +630,8 @@ where
 }
 
 macro_rules! has_many {
-    ($(#[$doc:meta])* $name:ident: $table:ident by $fk_column:ident ($fk:ident) order $($col:ident $ord:ident),+) => {
+    ($(#[$doc:meta])* $name:ident: $table:ident by $fk_column:ident ($fk:ident) order $($col:ident $ord:ident),+
+        $(; with $object:literal . $field:literal -> $target:ident by $key:ident)?) => {
         $(#[$doc])*
         pub struct $name;
         impl HasMany for $name {
@@ -494,6 +645,11 @@ macro_rules! has_many {
             fn order() -> Vec<($table::Column, Order)> {
                 vec![$(($table::Column::$col, Order::$ord)),+]
             }
+            $(
+                fn along() -> Option<Along<$table::Entity>> {
+                    Some(Along::to::<$target::Entity>($object, $field, $table::Column::$key))
+                }
+            )?
         }
     };
 }
@@ -522,12 +678,14 @@ macro_rules! link {
 }
 
 has_many!(
-    /// The positions a person holds.
-    PositionsOfPerson: position by PersonId(person_id) order Id Asc
+    /// The positions a person holds, with their organizations.
+    PositionsOfPerson: position by PersonId(person_id) order Id Asc;
+        with "Position"."organization" -> organization by OrganizationId
 );
 has_many!(
-    /// The positions in an organization.
-    PositionsInOrganization: position by OrganizationId(organization_id) order Id Asc
+    /// The positions in an organization, with the people holding them.
+    PositionsInOrganization: position by OrganizationId(organization_id) order Id Asc;
+        with "Position"."person" -> person by PersonId
 );
 has_many!(
     /// The children of an organization.
@@ -663,6 +821,9 @@ where
     E::Model: Sync,
 {
     let loader = loader(ctx)?;
+    if let Some(row) = loader.loader().read_ahead::<E>(id) {
+        return Ok(Some(row));
+    }
     Ok(loader.load_one(Key::<ById<E>>::new(id)).await?)
 }
 

@@ -21,14 +21,19 @@ const READS_WHOLE_ROWS: &[&str] = &["search"];
 pub struct Projection {
     selected: HashMap<String, HashSet<String>>,
     whole_rows: bool,
+    /// Whether the operation only reads (a query), so rows read ahead of their
+    /// lookup cannot go stale within it.
+    reads_only: bool,
 }
 
 impl Projection {
     /// The projection of the operation being run.
     pub fn of(ctx: &Context<'_>) -> Self {
         let operation = &ctx.query_env.operation.node;
+        let reads_only = operation.ty == OperationType::Query;
         let mut projection = Self {
-            whole_rows: operation.ty != OperationType::Query,
+            whole_rows: !reads_only,
+            reads_only,
             ..Self::default()
         };
         let walk = Walk {
@@ -55,6 +60,12 @@ impl Projection {
                     .iter()
                     .all(|field| field == "__typename" || fields.contains(&field.as_str()))
             })
+    }
+
+    /// Whether a query (not a mutation) selects `field` on `object`: rows it will
+    /// look up may then be read ahead, along with others.
+    pub fn reads_ahead(&self, object: &str, field: &str) -> bool {
+        self.reads_only && self.selects(object, field)
     }
 
     fn selects(&self, object: &str, field: &str) -> bool {

@@ -267,8 +267,17 @@ impl TestApp {
 
     /// Runs a query and returns the SQL of the statements it issued.
     pub async fn statements_of(&self, query: &str, variables: Value) -> Vec<String> {
+        self.recording(self.data(query, variables)).await
+    }
+
+    /// Runs an operation with a token and returns the SQL of the statements it issued.
+    pub async fn statements_as(&self, token: &str, query: &str, variables: Value) -> Vec<String> {
+        self.recording(self.data_as(token, query, variables)).await
+    }
+
+    async fn recording(&self, run: impl std::future::Future<Output = Value>) -> Vec<String> {
         *self.recorded.lock().unwrap() = Some(Vec::new());
-        self.data(query, variables).await;
+        run.await;
         self.recorded.lock().unwrap().take().unwrap_or_default()
     }
 
