@@ -17,14 +17,19 @@ cleanup() {
 }
 
 # Waits until bantin at URL has built its search index (it does so in the background
-# on first start), so the build does not share the CPU with the load.
+# on first start), so the build does not share the CPU with the load: until a search
+# finds something and finds as much again 3 s later (while the index is built, each
+# batch the builder commits adds hits).
 wait_for_index() {  # url
-    for _ in $(seq 1 600); do
-        curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "$1" \
-            | grep -q '"totalCount":[1-9]' && return 0
-        sleep 0.5
+    local last="" count
+    for _ in $(seq 1 200); do
+        count=$(curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "$1" \
+            | grep -o '"totalCount":[1-9][0-9]*' || true)
+        [ -n "$count" ] && [ "$count" = "$last" ] && return 0
+        last=$count
+        sleep 3
     done
-    echo "the search index of $1 was not built in 5 minutes" >&2; exit 1
+    echo "the search index of $1 was not built in 10 minutes" >&2; exit 1
 }
 
 need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
