@@ -31,7 +31,7 @@ use sea_orm::{
 use entity::decode::{Cells, Decode, Light};
 use entity::*;
 
-use crate::db::{fetch_all, fetch_with};
+use crate::db::fetch_with;
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
 use crate::graphql::projection::Projection;
@@ -194,6 +194,14 @@ impl<M> LightRows<M> {
     }
 }
 
+/// Reads a row of `M`: its light columns when `light` is given, else all of them.
+fn read_row<M: Decode>(light: Option<&LightRows<M>>, cells: &mut Cells<'_>) -> Result<M, DbErr> {
+    match light {
+        Some(light) => (light.decode)(cells),
+        None => M::decode(cells),
+    }
+}
+
 /// A table of content rows: an `id` primary key and a visibility rule; its rows
 /// decode by position.
 pub trait Content: EntityTrait<Model: Decode> {
@@ -329,16 +337,17 @@ where
     ) -> Result<HashMap<Key<ById<E>>, Arc<E::Model>>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let backend = self.db.get_database_backend();
-        let select = E::find()
+        let mut select = E::find()
             .filter(one_of(backend, E::id_column(), ids))
             .filter(E::visible(&self.visibility));
-        let rows: Vec<E::Model> = match self.light::<E>() {
-            Some(light) => {
-                let select = select.select_only().exprs(light.columns(E::default()));
-                fetch_with(&self.db, select.build(backend), light.decode).await
-            }
-            None => fetch_all(&self.db, select.build(backend)).await,
+        let light = self.light::<E>();
+        if let Some(light) = &light {
+            select = select.select_only().exprs(light.columns(E::default()));
         }
+        let rows = fetch_with(&self.db, select.build(backend), |cells| {
+            read_row(light.as_ref(), cells)
+        })
+        .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
@@ -445,10 +454,7 @@ where
             cells.skip(width);
             return Ok(None);
         }
-        let row = match &light {
-            Some(light) => (light.decode)(cells)?,
-            None => Decode::decode(cells)?,
-        };
+        let row = read_row(light.as_ref(), cells)?;
         Ok(Some(Ahead {
             table: TypeId::of::<T>(),
             id: T::id_of(&row),
@@ -499,10 +505,7 @@ where
             .filter(|along| self.reads_ahead(along.object, along.field))
             .map(|along| (along.join)(self, &mut select, Expr::col(along.key.as_column_ref())));
         let rows = fetch_with(&self.db, backend.build(&select), |cells| {
-            let row = match &light {
-                Some(light) => (light.decode)(cells)?,
-                None => Decode::decode(cells)?,
-            };
+            let row = read_row(light.as_ref(), cells)?;
             let ahead = match &along {
                 Some(read) => read(cells)?,
                 None => None,
@@ -610,14 +613,10 @@ where
                 .filter(L::Target::visible(&self.visibility))
                 .into_query(),
         };
-        let rows: Vec<Pair<L>> = match &light {
-            Some(light) => {
-                let decode =
-                    |cells: &mut Cells<'_>| Ok((Decode::decode(cells)?, (light.decode)(cells)?));
-                fetch_with(&self.db, backend.build(&select), decode).await
-            }
-            None => fetch_all(&self.db, backend.build(&select)).await,
-        }
+        let rows: Vec<Pair<L>> = fetch_with(&self.db, backend.build(&select), |cells| {
+            Ok((Decode::decode(cells)?, read_row(light.as_ref(), cells)?))
+        })
+        .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
         for (join, target) in rows {
