@@ -135,10 +135,10 @@ async fn resolve<'a, T: ContainerType>(
 /// A list of objects resolved in place: each item is polled once as it is made,
 /// and only the items that wait run together, where async-graphql would make a
 /// future of every item and join them all. In the schema it is `[T!]!`.
-pub struct InlineList<T>(pub Vec<Inline<T>>);
+pub struct InlineList<T>(pub Vec<T>);
 
-impl<T> FromIterator<Inline<T>> for InlineList<T> {
-    fn from_iter<I: IntoIterator<Item = Inline<T>>>(items: I) -> Self {
+impl<T> FromIterator<T> for InlineList<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
         Self(items.into_iter().collect())
     }
 }
@@ -167,7 +167,7 @@ impl<T: ContainerType> OutputType for InlineList<T> {
         for (index, item) in self.0.iter().enumerate() {
             let mut future = Box::pin(async move {
                 let ctx = ctx.with_index(index);
-                let value = resolve(&ctx, &item.0)
+                let value = resolve(&ctx, item)
                     .await
                     .map_err(|error| ctx.set_error_path(error))?;
                 Ok::<_, ServerError>((index, value))

@@ -23,7 +23,7 @@ use crate::graphql::connection::{
     Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection, keyset_connection,
 };
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::{Inline, InlineList};
+use crate::graphql::inline::InlineList;
 use crate::graphql::loaders::{self, ContentLoader};
 use crate::graphql::types::scalars::DateTime;
 use crate::graphql::types::{Document, Event, Media, Organization, Person, Tag};
@@ -152,43 +152,38 @@ impl Article {
     /// The people it mentions, in order of appearance.
     async fn people(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Person>> {
         let rows = loaders::targets::<loaders::PeopleOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
+        Ok(rows.into_iter().map(Person).collect())
     }
     /// The organizations it mentions.
     async fn organizations(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::targets::<loaders::OrganizationsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Inline(Organization(row)))
-            .collect())
+        Ok(rows.into_iter().map(Organization).collect())
     }
     /// The events it reports.
     async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let rows = loaders::targets::<loaders::EventsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
+        Ok(rows.into_iter().map(Event).collect())
     }
     /// The documents it cites.
     async fn documents(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Document>> {
         let rows = loaders::targets::<loaders::DocumentsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
+        Ok(rows.into_iter().map(Document).collect())
     }
     /// Its photos and other media, in order.
     async fn media(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Media>> {
         let rows = loaders::linked::<loaders::MediaOfArticle>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
-            .map(|(placement, media)| {
-                Inline(Media {
-                    model: media,
-                    after_paragraph: placement.after_paragraph,
-                })
+            .map(|(placement, media)| Media {
+                model: media,
+                after_paragraph: placement.after_paragraph,
             })
             .collect())
     }
     /// Its tags.
     async fn tags(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Tag>> {
         let rows = loaders::targets::<loaders::TagsOfArticle>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Tag(row))).collect())
+        Ok(rows.into_iter().map(Tag).collect())
     }
     /// The same article in other languages (the original included, this one not).
     async fn translations(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Article>> {
@@ -201,7 +196,7 @@ impl Article {
         Ok(group
             .into_iter()
             .filter(|a| a.id != self.0.id)
-            .map(|row| Inline(Article(row)))
+            .map(Article)
             .collect())
     }
 }

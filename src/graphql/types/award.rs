@@ -9,7 +9,7 @@ use entity::{article, award, commemoration, event, organization, person, stateme
 
 use crate::error::FieldResult;
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::{Inline, InlineList};
+use crate::graphql::inline::InlineList;
 use crate::graphql::loaders;
 use crate::graphql::types::scalars::{Date, DatePrecision, LocalizedText, localized};
 use crate::graphql::types::{Article, Event, Organization, Person};
@@ -74,7 +74,7 @@ impl Award {
     /// The people named as recipients.
     async fn recipient_people(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Person>> {
         let rows = loaders::targets::<loaders::PeopleOfAward>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
+        Ok(rows.into_iter().map(Person).collect())
     }
     /// The organizations named as recipients.
     async fn recipient_organizations(
@@ -82,10 +82,7 @@ impl Award {
         ctx: &Context<'_>,
     ) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::targets::<loaders::OrganizationsOfAward>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Inline(Organization(row)))
-            .collect())
+        Ok(rows.into_iter().map(Organization).collect())
     }
 }
 

@@ -9,7 +9,7 @@ use entity::{document, organization};
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::{Inline, InlineList};
+use crate::graphql::inline::InlineList;
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::scalars::{Date, LocalizedText, localized};
@@ -73,7 +73,7 @@ impl Document {
     /// The events that discussed it.
     async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let rows = loaders::targets::<loaders::EventsOfDocument>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
+        Ok(rows.into_iter().map(Event).collect())
     }
     /// The articles that cite it, newest first.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]

@@ -9,7 +9,7 @@ use entity::event;
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::{Inline, InlineList};
+use crate::graphql::inline::InlineList;
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::scalars::{Date, DatePrecision, DateTime, LocalizedText, localized};
@@ -141,38 +141,33 @@ impl Event {
     /// The organizations that organized it.
     async fn organizers(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::targets::<loaders::OrganizersOfEvent>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Inline(Organization(row)))
-            .collect())
+        Ok(rows.into_iter().map(Organization).collect())
     }
     /// The people who took part, with their roles.
     async fn participants(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Participant>> {
         let rows = loaders::linked::<loaders::ParticipantsOfEvent>(ctx, self.0.id).await?;
         Ok(rows
             .into_iter()
-            .map(|(link, person)| {
-                Inline(Participant {
-                    person: Person(person),
-                    role: ParticipantRole::from_stored(&link.role),
-                })
+            .map(|(link, person)| Participant {
+                person: Person(person),
+                role: ParticipantRole::from_stored(&link.role),
             })
             .collect())
     }
     /// The documents it discussed.
     async fn documents(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Document>> {
         let rows = loaders::targets::<loaders::DocumentsOfEvent>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
+        Ok(rows.into_iter().map(Document).collect())
     }
     /// The awards given at it.
     async fn awards(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Award>> {
         let rows = loaders::children::<loaders::AwardsAtEvent>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Award(row))).collect())
+        Ok(rows.into_iter().map(Award).collect())
     }
     /// What was said at it.
     async fn statements(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Statement>> {
         let rows = loaders::children::<loaders::StatementsAtEvent>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Statement(row))).collect())
+        Ok(rows.into_iter().map(Statement).collect())
     }
     /// The articles that report it, newest first.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]

@@ -9,7 +9,7 @@ use entity::{media, tag};
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::{Inline, InlineList};
+use crate::graphql::inline::InlineList;
 use crate::graphql::loaders;
 use crate::graphql::types::Person;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
@@ -65,7 +65,7 @@ impl Media {
     /// The people it depicts.
     async fn depicts(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Person>> {
         let rows = loaders::targets::<loaders::PeopleInMedia>(ctx, self.model.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Person(row))).collect())
+        Ok(rows.into_iter().map(Person).collect())
     }
 }
 

@@ -9,7 +9,7 @@ use entity::organization;
 use crate::error::FieldResult;
 use crate::graphql::connection::{Conn, PageArgs};
 use crate::graphql::ids::{self, Kind};
-use crate::graphql::inline::{Inline, InlineList};
+use crate::graphql::inline::InlineList;
 use crate::graphql::loaders;
 use crate::graphql::types::article::{self, Article, ArticleOwner};
 use crate::graphql::types::person::{Position, held};
@@ -78,25 +78,26 @@ impl Organization {
     /// The organizations that belong to it, in Vietnamese name order.
     async fn children(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Organization>> {
         let rows = loaders::children::<loaders::ChildrenOfOrganization>(ctx, self.0.id).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| Inline(Organization(row)))
-            .collect())
+        Ok(rows.into_iter().map(Organization).collect())
     }
     /// The positions in it held on the day `at`, or all when it is omitted.
-    async fn positions(&self, ctx: &Context<'_>, at: Option<Date>) -> FieldResult<Vec<Position>> {
+    async fn positions(
+        &self,
+        ctx: &Context<'_>,
+        at: Option<Date>,
+    ) -> FieldResult<InlineList<Position>> {
         let rows = loaders::children::<loaders::PositionsInOrganization>(ctx, self.0.id).await?;
-        Ok(held(rows, at))
+        Ok(InlineList(held(rows, at)))
     }
     /// The events it organized.
     async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let rows = loaders::targets::<loaders::EventsOfOrganizer>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
+        Ok(rows.into_iter().map(Event).collect())
     }
     /// The documents it issued.
     async fn documents(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Document>> {
         let rows = loaders::children::<loaders::DocumentsOfIssuer>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Document(row))).collect())
+        Ok(rows.into_iter().map(Document).collect())
     }
     /// The articles that mention it, newest first.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]

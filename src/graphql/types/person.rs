@@ -88,7 +88,7 @@ impl Person {
         at: Option<Date>,
     ) -> FieldResult<InlineList<Position>> {
         let rows = loaders::children::<loaders::PositionsOfPerson>(ctx, self.0.id).await?;
-        Ok(held(rows, at).into_iter().map(Inline).collect())
+        Ok(InlineList(held(rows, at)))
     }
     /// The articles that mention this person, newest first.
     #[graphql(complexity = "first.or(last).unwrap_or(20).max(0) as usize * child_complexity")]
@@ -112,12 +112,12 @@ impl Person {
     async fn events(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Event>> {
         let mut rows = loaders::targets::<loaders::EventsOfPerson>(ctx, self.0.id).await?;
         rows.dedup_by_key(|e| e.id);
-        Ok(rows.into_iter().map(|row| Inline(Event(row))).collect())
+        Ok(rows.into_iter().map(Event).collect())
     }
     /// What this person said, as reported.
     async fn statements(&self, ctx: &Context<'_>) -> FieldResult<InlineList<Statement>> {
         let rows = loaders::children::<loaders::StatementsOfPerson>(ctx, self.0.id).await?;
-        Ok(rows.into_iter().map(|row| Inline(Statement(row))).collect())
+        Ok(rows.into_iter().map(Statement).collect())
     }
 }
 
