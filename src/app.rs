@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::auth::{Actor, AuthError};
 use crate::config::{Limits, ServeArgs};
+use crate::db::{Metric, Reader};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
 use crate::graphql::documents::Documents;
 use crate::graphql::loaders::BatchTasks;
@@ -44,6 +45,9 @@ pub struct AppState {
     pub turns: Arc<Semaphore>,
     /// Parsed queries, by text.
     pub documents: Arc<Documents>,
+    /// Told of each statement a query runs on the connection it holds (SeaORM's
+    /// own metric callback sees the others).
+    pub metric: Option<Metric>,
 }
 
 impl AppState {
@@ -57,6 +61,7 @@ impl AppState {
             clock,
             turns,
             documents: Arc::default(),
+            metric: None,
         }
     }
 }
@@ -130,7 +135,15 @@ async fn graphql(
         );
     };
     let tasks = BatchTasks::default();
-    let request = crate::graphql::loaders::attach(request, &state.db, &visibility, &tasks)
+    // A query's statements share one connection; a mutation's writes take theirs
+    // for their transactions, and so its reads take theirs from the pool.
+    let reader = match &document {
+        Some(document) if !is_mutation(document, operation_name.as_deref()) => {
+            Reader::holding(&state.db, state.metric.clone())
+        }
+        _ => Reader::pooled(&state.db),
+    };
+    let request = crate::graphql::loaders::attach(request, reader, &visibility, &tasks)
         .data(visibility)
         .data(state.clock.clone())
         .data(actor);

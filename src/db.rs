@@ -7,11 +7,14 @@ use entity::decode::{Cells, Decode};
 use migration::{Migrator, MigratorTrait};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection,
-    DatabaseConnectionType, DbErr, Statement,
+    ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection, DbErr,
+    Statement,
 };
 
 use crate::config::DatabaseArgs;
+
+mod reader;
+pub use reader::{Metric, Reader};
 
 /// Opens a pool on the configured database. SQLite files run in WAL mode with a
 /// busy timeout, so readers never block the writer; an in-memory SQLite database
@@ -184,31 +187,20 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// The rows a select returns, decoded by position. On PostgreSQL the statement goes
-/// to SeaORM's PostgreSQL pool directly: the connection's own `query_all_raw`, written
-/// for every database at once, builds a larger future and copies it about, which was
-/// a tenth of the instructions of an article page. The statement's future is boxed,
-/// so the futures that wait on it (a loader's batch, the DataLoader's, a resolver's)
-/// stay small too.
-pub async fn fetch_all<M: Decode>(
-    db: &DatabaseConnection,
-    stmt: Statement,
-) -> Result<Vec<M>, DbErr> {
+/// The rows a select returns, decoded by position. The statement's future is
+/// boxed, so the futures that wait on it (a loader's batch, the DataLoader's, a
+/// resolver's) stay small.
+pub async fn fetch_all<M: Decode>(db: &Reader, stmt: Statement) -> Result<Vec<M>, DbErr> {
     fetch_with(db, stmt, M::decode).await
 }
 
 /// The rows a select returns, each decoded by `decode`.
 pub async fn fetch_with<M>(
-    db: &DatabaseConnection,
+    db: &Reader,
     stmt: Statement,
     decode: impl Fn(&mut Cells<'_>) -> Result<M, DbErr>,
 ) -> Result<Vec<M>, DbErr> {
-    let rows = match &db.inner {
-        DatabaseConnectionType::SqlxPostgresPoolConnection(pool) => {
-            Box::pin(pool.query_all(stmt)).await?
-        }
-        _ => Box::pin(db.query_all_raw(stmt)).await?,
-    };
+    let rows = db.rows(stmt).await?;
     let mut decoded = Vec::with_capacity(rows.len());
     for row in &rows {
         decoded.push(decode(&mut Cells::new(row))?);

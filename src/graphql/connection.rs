@@ -14,12 +14,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Order, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Select, Value,
+    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait, Select, Value,
 };
 
 use entity::decode::Decode;
 
+use crate::db::Reader;
 use crate::error::{AppError, AppResult};
 use crate::graphql::inline::Inline;
 
@@ -241,7 +242,7 @@ impl<K: ColumnTrait, I: ColumnTrait> Keyset<K, I> {
 /// `totalCount` of a connection, counted only when selected.
 pub enum TotalCount {
     /// Count the rows of this query.
-    Query(DatabaseConnection, Box<SelectStatement>),
+    Query(Reader, Box<SelectStatement>),
     /// Already known.
     Known(u64),
     /// Count the matches of a search.
@@ -287,7 +288,7 @@ impl TotalCount {
 /// A root connection over the rows `base` selects: one page of it in keyset order,
 /// with `totalCount` counting `count_column` over the whole of `base` if asked.
 pub async fn keyset_connection<E, N>(
-    db: &DatabaseConnection,
+    db: &Reader,
     base: Select<E>,
     count_column: E::Column,
     page: &Page,

@@ -23,7 +23,7 @@ use sea_orm::sea_query::{
     Alias, Asterisk, Expr, ExprTrait, Iden, PgFunc, Query, SelectStatement, SimpleExpr,
 };
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, Identity,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Identity,
     Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
     RelationTrait,
 };
@@ -31,7 +31,7 @@ use sea_orm::{
 use entity::decode::{Cells, Decode, Light};
 use entity::*;
 
-use crate::db::fetch_with;
+use crate::db::{Reader, fetch_with};
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
 use crate::graphql::projection::Projection;
@@ -40,7 +40,7 @@ pub use crate::graphql::types::article::{ArticleCountOf, ArticleOwner, ArticlesO
 
 /// Loads rows for one request, batching by relation.
 pub struct ContentLoader {
-    pub(crate) db: DatabaseConnection,
+    pub(crate) db: Reader,
     pub(crate) visibility: Visibility,
     /// What the request's operation selects, worked out at its first load.
     projection: OnceLock<Projection>,
@@ -55,12 +55,12 @@ type AnyRow = Arc<dyn Any + Send + Sync>;
 /// request's own task (see [`BatchTasks`]).
 pub fn attach(
     request: Request,
-    db: &DatabaseConnection,
+    db: Reader,
     visibility: &Visibility,
     tasks: &BatchTasks,
 ) -> Request {
     let loader = ContentLoader {
-        db: db.clone(),
+        db,
         visibility: *visibility,
         projection: OnceLock::new(),
         ahead: Mutex::default(),

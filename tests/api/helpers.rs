@@ -117,7 +117,8 @@ impl TestApp {
         let recorder = recorded.clone();
         // `BANTIN_TEST_SQL=1` prints every statement, to see what a query costs.
         let print = std::env::var("BANTIN_TEST_SQL").is_ok_and(|v| v == "1");
-        db.set_metric_callback(move |info| {
+        // Statements SeaORM runs, and those a query runs on the connection it holds.
+        let metric: bantin::db::Metric = Arc::new(move |info| {
             counter.fetch_add(1, Ordering::SeqCst);
             if let Some(sql) = recorder.lock().unwrap().as_mut() {
                 sql.push(info.statement.sql.clone());
@@ -126,6 +127,8 @@ impl TestApp {
                 eprintln!("SQL: {}", info.statement.sql);
             }
         });
+        let seen = metric.clone();
+        db.set_metric_callback(move |info| seen(info));
         bantin::db::migrate(&db).await.expect("migrate");
         if sample {
             bantin::domain::sample::load_if_empty(&db)
@@ -142,12 +145,13 @@ impl TestApp {
             .await
             .expect("index the content");
         search.indexer.spawn();
-        let state = AppState::new(
+        let mut state = AppState::new(
             db.clone(),
             &limits,
             Arc::new(move || *time.lock().unwrap_or_else(PoisonError::into_inner)),
             &search,
         );
+        state.metric = Some(metric);
         let turns = state.turns.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

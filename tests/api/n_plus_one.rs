@@ -318,6 +318,67 @@ async fn positions_bring_their_organizations_along(app: &TestApp) {
     );
 }
 
+/// A query's statements run on one connection of the pool, held until the request is
+/// done with it: a temporary table (which only its own connection sees) made
+/// through a query's reader is there for its later statements, although every
+/// connection the pool had idle was taken by someone else in between.
+async fn a_query_reads_through_one_connection(app: &TestApp) {
+    use bantin::db::Reader;
+    use sea_orm::{DatabaseBackend, Statement};
+    let backend = app.db.get_database_backend();
+    let reader = Reader::holding(&app.db, None);
+    reader
+        .execute_unprepared("CREATE TEMPORARY TABLE mark (x INTEGER)")
+        .await
+        .unwrap();
+    // Time for a connection given back to reach the pool's idle ones.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut taken = Vec::new();
+    match backend {
+        DatabaseBackend::Postgres => {
+            let pool = app.db.get_postgres_connection_pool();
+            while let Some(connection) = pool.try_acquire() {
+                taken.push(Taken::Postgres(connection));
+            }
+        }
+        _ => {
+            let pool = app.db.get_sqlite_connection_pool();
+            while let Some(connection) = pool.try_acquire() {
+                taken.push(Taken::Sqlite(connection));
+            }
+        }
+    }
+    let count = Statement::from_string(backend, "SELECT COUNT(*) FROM mark");
+    let rows = reader.query_all_raw(count).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    drop(taken);
+}
+
+/// A connection taken from the pool, to keep it from anyone else.
+#[allow(dead_code)]
+enum Taken {
+    Postgres(sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Postgres>),
+    Sqlite(sea_orm::sqlx::pool::PoolConnection<sea_orm::sqlx::Sqlite>),
+}
+
+/// Queries hold a connection each while they run; many more at once than the pool
+/// has connections (the tests' pools have 4), each with statements at several
+/// levels and a count, all finish, and every statement is counted.
+async fn many_queries_share_a_small_pool(app: &TestApp) {
+    app.add_articles(10, &["vo-van-thuong", "pham-van-linh"], "published")
+        .await;
+    let query = r#"{ articles(first: 5) { totalCount nodes { title
+        people { name positions { title organization { name } } } } } }"#;
+    let alone = app.count_statements(query, json!({})).await;
+    assert!(alone >= 4, "{alone} statements");
+    let runs = (0..24).map(|_| app.data(query, json!({})));
+    let answers = futures_util::future::join_all(runs).await;
+    for data in &answers {
+        assert_eq!(data["articles"]["nodes"].as_array().unwrap().len(), 5);
+        assert!(data["articles"]["totalCount"].as_u64().unwrap() >= 10);
+    }
+}
+
 crate::on_both!(
     a_three_level_query_costs_the_same_for_5_and_50_articles,
     positions_bring_their_organizations_along,
@@ -326,6 +387,8 @@ crate::on_both!(
     a_list_of_names_reads_only_the_columns_it_shows,
     light_rows_serve_what_whole_rows_serve,
     fields_selected_twice_are_merged,
+    a_query_reads_through_one_connection,
+    many_queries_share_a_small_pool,
 );
 
 /// PostgreSQL keeps one generic plan for each prepared statement instead of
