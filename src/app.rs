@@ -30,6 +30,7 @@ use crate::domain::visibility::{Clock, Viewer, Visibility};
 use crate::graphql::documents::Documents;
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{AppSchema, build_schema};
+use crate::graphql::shapes::Shapes;
 use crate::search::Search;
 
 /// What every request handler can reach.
@@ -45,6 +46,8 @@ pub struct AppState {
     pub turns: Arc<Semaphore>,
     /// Parsed queries, by text.
     pub documents: Arc<Documents>,
+    /// The loaders' statements, by shape.
+    pub shapes: Arc<Shapes>,
     /// Told of each statement a query runs on the connection it holds (SeaORM's
     /// own metric callback sees the others).
     pub metric: Option<Metric>,
@@ -61,6 +64,7 @@ impl AppState {
             clock,
             turns,
             documents: Arc::default(),
+            shapes: Arc::default(),
             metric: None,
         }
     }
@@ -143,10 +147,11 @@ async fn graphql(
         }
         _ => Reader::pooled(&state.db),
     };
-    let request = crate::graphql::loaders::attach(request, reader, &visibility, &tasks)
-        .data(visibility)
-        .data(state.clock.clone())
-        .data(actor);
+    let request =
+        crate::graphql::loaders::attach(request, reader, &state.shapes, &visibility, &tasks)
+            .data(visibility)
+            .data(state.clock.clone())
+            .data(actor);
     let mut response = tasks.run(state.schema.execute(request)).await;
     if let Some(document) = &document
         && let Some(operation) = operation(document, operation_name.as_deref())

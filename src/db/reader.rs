@@ -192,7 +192,10 @@ async fn taken<'s, DB: sqlx::Database>(
     if let Some(connection) = slot {
         return Ok(connection);
     }
-    let connection = pool.acquire().await.map_err(acquire_error)?;
+    // Boxed: the pool's future (which may open a connection) is many kilobytes,
+    // and would otherwise be part of every statement's future, and be copied
+    // with it, although only a request's first statement takes a connection.
+    let connection = Box::pin(pool.acquire()).await.map_err(acquire_error)?;
     Ok(slot.insert(connection))
 }
 

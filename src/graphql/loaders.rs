@@ -25,7 +25,7 @@ use sea_orm::sea_query::{
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Identity,
     Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
-    RelationTrait,
+    RelationTrait, Statement,
 };
 
 use entity::decode::{Cells, Decode, Light};
@@ -35,6 +35,7 @@ use crate::db::{Reader, fetch_with};
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
 use crate::graphql::projection::Projection;
+use crate::graphql::shapes::{Shape, Shapes};
 
 pub use crate::graphql::types::article::{ArticleCountOf, ArticleOwner, ArticlesOf};
 
@@ -46,6 +47,8 @@ pub struct ContentLoader {
     projection: OnceLock<Projection>,
     /// Rows read ahead of their lookup by id (see [`Along`]).
     ahead: Mutex<HashMap<(TypeId, i64), AnyRow, foldhash::fast::RandomState>>,
+    /// The statements' shapes, kept by the server.
+    pub(crate) shapes: Arc<Shapes>,
 }
 
 /// A row of some table, shared.
@@ -56,6 +59,7 @@ type AnyRow = Arc<dyn Any + Send + Sync>;
 pub fn attach(
     request: Request,
     db: Reader,
+    shapes: &Arc<Shapes>,
     visibility: &Visibility,
     tasks: &BatchTasks,
 ) -> Request {
@@ -64,6 +68,7 @@ pub fn attach(
         visibility: *visibility,
         projection: OnceLock::new(),
         ahead: Mutex::default(),
+        shapes: shapes.clone(),
     };
     let tasks = tasks.clone();
     request.data(DataLoader::new(loader, move |task| tasks.push(task)).delay(Duration::ZERO))
@@ -337,18 +342,22 @@ where
     ) -> Result<HashMap<Key<ById<E>>, Arc<E::Model>>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let backend = self.db.get_database_backend();
-        let mut select = E::find()
-            .filter(one_of(backend, E::id_column(), ids))
-            .filter(E::visible(&self.visibility));
         let light = self.light::<E>();
-        if let Some(light) = &light {
-            select = select.select_only().exprs(light.columns(E::default()));
-        }
-        let rows = fetch_with(&self.db, select.build(backend), |cells| {
-            read_row(light.as_ref(), cells)
-        })
-        .await
-        .map_err(|e| Arc::new(AppError::from(e)))?;
+        let shape = Shape::of::<Key<ById<E>>>(self.visibility.viewer, u32::from(light.is_some()));
+        let statement =
+            self.shapes
+                .statement(backend, shape, ids, &self.visibility, |ids, visibility| {
+                    let mut select = E::find()
+                        .filter(one_of(backend, E::id_column(), ids))
+                        .filter(E::visible(visibility));
+                    if let Some(light) = &light {
+                        select = select.select_only().exprs(light.columns(E::default()));
+                    }
+                    select.build(backend)
+                });
+        let rows = fetch_with(&self.db, statement, |cells| read_row(light.as_ref(), cells))
+            .await
+            .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
             .map(|row| (Key::new(E::id_of(&row)), Arc::new(row)))
@@ -385,8 +394,12 @@ pub struct Along<E: EntityTrait> {
     field: &'static str,
     /// The column of `E` pointing at the row.
     key: E::Column,
-    /// Adds the row's columns to a select of `E` and gives their reader.
-    join: fn(&ContentLoader, &mut SelectStatement, SimpleExpr) -> ReadAhead,
+    /// Adds the row's columns, as `visibility` shows the row, to a select of `E`.
+    join: fn(&ContentLoader, &Visibility, &mut SelectStatement, SimpleExpr),
+    /// The reader of those columns.
+    read: fn(&ContentLoader) -> ReadAhead,
+    /// Whether they are the row's light columns.
+    light: fn(&ContentLoader) -> bool,
 }
 
 /// Reads the columns a join added: the row, when the join found one.
@@ -411,23 +424,27 @@ impl<E: EntityTrait> Along<E> {
             field,
             key,
             join: join_along::<T>,
+            read: read_along::<T>,
+            light: |loader| loader.light::<T>().is_some(),
         }
     }
 }
 
-/// Left-joins the row of `T` whose id is `key`, if visible; on PostgreSQL as a
-/// lateral lookup by key (see the join-table loader for why).
-fn join_along<T>(loader: &ContentLoader, select: &mut SelectStatement, key: SimpleExpr) -> ReadAhead
-where
+/// Left-joins the row of `T` whose id is `key`, if `visibility` shows it; on
+/// PostgreSQL as a lateral lookup by key (see the join-table loader for why).
+fn join_along<T>(
+    loader: &ContentLoader,
+    visibility: &Visibility,
+    select: &mut SelectStatement,
+    key: SimpleExpr,
+) where
     T: Content + Sync,
     T::Model: Send + Sync,
 {
     let target = T::default();
-    let light = loader.light::<T>();
-    let columns = columns_of::<T>(light.as_ref());
-    let width = columns.len();
+    let columns = columns_of::<T>(loader.light::<T>().as_ref());
     let found = Expr::col((target, T::id_column())).eq(key);
-    let visible = T::visible(&loader.visibility);
+    let visible = T::visible(visibility);
     if loader.db.get_database_backend() == DatabaseBackend::Postgres {
         let lookup = Query::select()
             .exprs(columns)
@@ -449,6 +466,19 @@ where
             Condition::all().add(found).add(visible),
         );
     }
+}
+
+/// Reads the columns [`join_along`] added.
+fn read_along<T>(loader: &ContentLoader) -> ReadAhead
+where
+    T: Content + Sync,
+    T::Model: Send + Sync,
+{
+    let light = loader.light::<T>();
+    let width = light.as_ref().map_or_else(
+        || <T as EntityTrait>::Column::iter().count(),
+        |light| light.columns.len(),
+    );
     Box::new(move |cells: &mut Cells<'_>| {
         if cells.next_is_null()? {
             cells.skip(width);
@@ -488,23 +518,36 @@ where
     ) -> Result<HashMap<Key<Children<F>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let backend = self.db.get_database_backend();
-        let mut select = F::Entity::find()
-            .filter(one_of(backend, F::foreign_key(), ids))
-            .filter(F::Entity::visible(&self.visibility));
-        for (column, order) in F::order() {
-            select = select.order_by(column, order);
-        }
         let light = self.light::<F::Entity>();
-        if let Some(light) = &light {
-            select = select
-                .select_only()
-                .exprs(light.columns(F::Entity::default()));
-        }
-        let mut select = select.into_query();
-        let along = F::along()
-            .filter(|along| self.reads_ahead(along.object, along.field))
-            .map(|along| (along.join)(self, &mut select, Expr::col(along.key.as_column_ref())));
-        let rows = fetch_with(&self.db, backend.build(&select), |cells| {
+        let along = F::along().filter(|along| self.reads_ahead(along.object, along.field));
+        let flags = u32::from(light.is_some())
+            | along
+                .as_ref()
+                .map_or(0, |along| 2 | u32::from((along.light)(self)) << 2);
+        let shape = Shape::of::<Key<Children<F>>>(self.visibility.viewer, flags);
+        let statement =
+            self.shapes
+                .statement(backend, shape, ids, &self.visibility, |ids, visibility| {
+                    let mut select = F::Entity::find()
+                        .filter(one_of(backend, F::foreign_key(), ids))
+                        .filter(F::Entity::visible(visibility));
+                    for (column, order) in F::order() {
+                        select = select.order_by(column, order);
+                    }
+                    if let Some(light) = &light {
+                        select = select
+                            .select_only()
+                            .exprs(light.columns(F::Entity::default()));
+                    }
+                    let mut select = select.into_query();
+                    if let Some(along) = &along {
+                        let key = Expr::col(along.key.as_column_ref());
+                        (along.join)(self, visibility, &mut select, key);
+                    }
+                    backend.build(&select)
+                });
+        let along = along.map(|along| (along.read)(self));
+        let rows = fetch_with(&self.db, statement, |cells| {
             let row = read_row(light.as_ref(), cells)?;
             let ahead = match &along {
                 Some(read) => read(cells)?,
@@ -571,6 +614,38 @@ where
     ) -> Result<HashMap<Key<Linked<L>>, Self::Value>, Self::Error> {
         let ids: Vec<i64> = keys.iter().map(|k| k.id).collect();
         let backend = self.db.get_database_backend();
+        let light = self.light::<L::Target>();
+        let shape = Shape::of::<Key<Linked<L>>>(self.visibility.viewer, u32::from(light.is_some()));
+        let statement =
+            self.shapes
+                .statement(backend, shape, ids, &self.visibility, |ids, visibility| {
+                    self.linked_statement::<L>(backend, light.as_ref(), ids, visibility)
+                });
+        let rows: Vec<Pair<L>> = fetch_with(&self.db, statement, |cells| {
+            Ok((Decode::decode(cells)?, read_row(light.as_ref(), cells)?))
+        })
+        .await
+        .map_err(|e| Arc::new(AppError::from(e)))?;
+        let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
+        for (join, target) in rows {
+            map.entry(Key::new(L::owner_of(&join)))
+                .or_default()
+                .push((Arc::new(join), Arc::new(target)));
+        }
+        Ok(map)
+    }
+}
+
+impl ContentLoader {
+    /// The statement of a join-table relation: the join rows of the owners `ids`
+    /// with the rows they reach that `visibility` shows.
+    fn linked_statement<L: Link>(
+        &self,
+        backend: DatabaseBackend,
+        light: Option<&LightRows<<L::Target as EntityTrait>::Model>>,
+        ids: Vec<i64>,
+        visibility: &Visibility,
+    ) -> Statement {
         let target = L::Target::default();
         // The join row's columns, then the target's, decoded side by side.
         let links = L::Join::find()
@@ -579,8 +654,7 @@ where
             .filter(one_of(backend, L::owner(), ids))
             .order_by_asc(L::order());
         let relation = L::relation();
-        let light = self.light::<L::Target>();
-        let target_columns = || columns_of::<L::Target>(light.as_ref());
+        let target_columns = || columns_of::<L::Target>(light);
         let select = match (backend, &relation.from_col, &relation.to_col) {
             (DatabaseBackend::Postgres, Identity::Unary(key), Identity::Unary(target_id)) => {
                 // PostgreSQL's planner, costing random reads as if they came from
@@ -593,7 +667,7 @@ where
                         Expr::col((target, target_id.clone()))
                             .equals((L::Join::default(), key.clone())),
                     )
-                    .cond_where(L::Target::visible(&self.visibility))
+                    .cond_where(L::Target::visible(visibility))
                     .offset(0)
                     .to_owned();
                 let mut select = links.into_query();
@@ -610,21 +684,10 @@ where
             _ => links
                 .exprs(target_columns())
                 .join(JoinType::InnerJoin, relation)
-                .filter(L::Target::visible(&self.visibility))
+                .filter(L::Target::visible(visibility))
                 .into_query(),
         };
-        let rows: Vec<Pair<L>> = fetch_with(&self.db, backend.build(&select), |cells| {
-            Ok((Decode::decode(cells)?, read_row(light.as_ref(), cells)?))
-        })
-        .await
-        .map_err(|e| Arc::new(AppError::from(e)))?;
-        let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
-        for (join, target) in rows {
-            map.entry(Key::new(L::owner_of(&join)))
-                .or_default()
-                .push((Arc::new(join), Arc::new(target)));
-        }
-        Ok(map)
+        backend.build(&select)
     }
 }
 

@@ -12,4 +12,5 @@ pub mod order;
 pub mod projection;
 pub mod query;
 pub mod schema;
+pub mod shapes;
 pub mod types;

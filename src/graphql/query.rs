@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object};
 use chrono::{Datelike, Days, NaiveDate};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable, QueryFilter, QuerySelect,
+    QueryTrait,
+};
 
 use entity::{
     article, award, commemoration, document, event, media, organization, person, position,
@@ -16,7 +19,9 @@ use crate::graphql::connection::{
     Conn, Cursor, Keyset, MAX_PAGE_SIZE, PageArgs, SortValue, keyset_connection,
 };
 use crate::graphql::ids::{self, Kind};
+use crate::graphql::inline::Inline;
 use crate::graphql::loaders::{self, Content};
+use crate::graphql::shapes::Shape;
 use crate::graphql::types::article::{self as articles, ArticleFilter, ArticleOrder};
 use crate::graphql::types::scalars::Date;
 use crate::graphql::types::search::{self, SearchConn, SearchType};
@@ -65,12 +70,26 @@ where
         Lookup::Id(id) => loaders::by_id::<E>(ctx, id).await,
         Lookup::Key(key) => {
             let inner = loaders::loader(ctx)?.loader();
-            let select = E::find()
-                .filter(key_column.eq(key))
-                .filter(E::visible(&inner.visibility))
-                .limit(1);
             let backend = inner.db.get_database_backend();
-            let rows = crate::db::fetch_all::<E::Model>(&inner.db, select.build(backend)).await?;
+            // One kind of statement for each table and key column.
+            let column =
+                E::Column::iter().position(|column| column.as_str() == key_column.as_str());
+            let shape =
+                Shape::of::<(E, Lookup)>(inner.visibility.viewer, column.unwrap_or(0) as u32);
+            let statement = inner.shapes.statement(
+                backend,
+                shape,
+                key,
+                &inner.visibility,
+                |key, visibility| {
+                    let select = E::find()
+                        .filter(key_column.eq(key))
+                        .filter(E::visible(visibility))
+                        .limit(1);
+                    select.build(backend)
+                },
+            );
+            let rows = crate::db::fetch_all::<E::Model>(&inner.db, statement).await?;
             Ok(rows.into_iter().next().map(Arc::new))
         }
     }
@@ -202,12 +221,12 @@ impl QueryRoot {
         ctx: &Context<'_>,
         slug: Option<String>,
         id: Option<ID>,
-    ) -> FieldResult<Option<Article>> {
+    ) -> FieldResult<Option<Inline<Article>>> {
         let lookup = lookup("slug", slug, id, Kind::Article)?;
         Ok(
             find_one::<article::Entity>(ctx, lookup, article::Column::Slug)
                 .await?
-                .map(Article),
+                .map(|row| Inline(Article(row))),
         )
     }
 
@@ -265,12 +284,12 @@ impl QueryRoot {
         ctx: &Context<'_>,
         slug: Option<String>,
         id: Option<ID>,
-    ) -> FieldResult<Option<Person>> {
+    ) -> FieldResult<Option<Inline<Person>>> {
         let lookup = lookup("slug", slug, id, Kind::Person)?;
         Ok(
             find_one::<person::Entity>(ctx, lookup, person::Column::Slug)
                 .await?
-                .map(Person),
+                .map(|row| Inline(Person(row))),
         )
     }
 
@@ -308,12 +327,12 @@ impl QueryRoot {
         ctx: &Context<'_>,
         slug: Option<String>,
         id: Option<ID>,
-    ) -> FieldResult<Option<Organization>> {
+    ) -> FieldResult<Option<Inline<Organization>>> {
         let lookup = lookup("slug", slug, id, Kind::Organization)?;
         Ok(
             find_one::<organization::Entity>(ctx, lookup, organization::Column::Slug)
                 .await?
-                .map(Organization),
+                .map(|row| Inline(Organization(row))),
         )
     }
 
@@ -354,11 +373,11 @@ impl QueryRoot {
         ctx: &Context<'_>,
         slug: Option<String>,
         id: Option<ID>,
-    ) -> FieldResult<Option<Event>> {
+    ) -> FieldResult<Option<Inline<Event>>> {
         let lookup = lookup("slug", slug, id, Kind::Event)?;
         Ok(find_one::<event::Entity>(ctx, lookup, event::Column::Slug)
             .await?
-            .map(Event))
+            .map(|row| Inline(Event(row))))
     }
 
     /// Events, most recent first.
@@ -396,7 +415,7 @@ impl QueryRoot {
         ctx: &Context<'_>,
         code: Option<String>,
         id: Option<ID>,
-    ) -> FieldResult<Option<Document>> {
+    ) -> FieldResult<Option<Inline<Document>>> {
         let lookup = match lookup("code", code, id, Kind::Document)? {
             Lookup::Key(code) => Lookup::Key(text::document_code_key(&code)),
             by_id => by_id,
@@ -404,7 +423,7 @@ impl QueryRoot {
         Ok(
             find_one::<document::Entity>(ctx, lookup, document::Column::CodeKey)
                 .await?
-                .map(Document),
+                .map(|row| Inline(Document(row))),
         )
     }
 
@@ -442,11 +461,11 @@ impl QueryRoot {
         ctx: &Context<'_>,
         slug: Option<String>,
         id: Option<ID>,
-    ) -> FieldResult<Option<Tag>> {
+    ) -> FieldResult<Option<Inline<Tag>>> {
         let lookup = lookup("slug", slug, id, Kind::Tag)?;
         Ok(find_one::<tag::Entity>(ctx, lookup, tag::Column::Slug)
             .await?
-            .map(Tag))
+            .map(|row| Inline(Tag(row))))
     }
 
     /// The anniversaries falling in the `days` days from `on`: those of dates known
