@@ -29,7 +29,7 @@ use crate::db::{Metric, Reader};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
 use crate::graphql::documents::Documents;
 use crate::graphql::loaders::BatchTasks;
-use crate::graphql::schema::{AppSchema, build_schema};
+use crate::graphql::schema::{Schemas, build_schema};
 use crate::graphql::shapes::Shapes;
 use crate::search::Search;
 
@@ -38,8 +38,8 @@ use crate::search::Search;
 pub struct AppState {
     /// The connection pool.
     pub db: DatabaseConnection,
-    /// The executable GraphQL schema.
-    pub schema: AppSchema,
+    /// The executable GraphQL schema, validating in full or not.
+    pub schemas: Arc<Schemas>,
     /// The time source of visibility rules (fixed in tests).
     pub clock: Clock,
     /// Turns to execute an operation (see [`Limits::max_concurrent_operations`]).
@@ -56,11 +56,11 @@ pub struct AppState {
 impl AppState {
     /// The state for a migrated database and its search index.
     pub fn new(db: DatabaseConnection, limits: &Limits, clock: Clock, search: &Search) -> Self {
-        let schema = build_schema(db.clone(), limits, search);
+        let schemas = Arc::new(build_schema(db.clone(), limits, search));
         let turns = Arc::new(Semaphore::new(limits.max_concurrent_operations.max(1)));
         Self {
             db,
-            schema,
+            schemas,
             clock,
             turns,
             documents: Arc::default(),
@@ -102,15 +102,14 @@ async fn graphql(
     // Parsed (or found parsed) here, for what the handler needs to know of the
     // operation (whether it is a mutation, the order of its fields), and handed to
     // async-graphql, which would otherwise parse it again.
-    let document = state.documents.get(&request.query);
-    if let Some(document) = &document {
-        request.set_parsed_query(ExecutableDocument::clone(document));
+    let parsed = state.documents.get(&request.query);
+    let document = parsed.as_ref().map(|parsed| &parsed.document);
+    if let Some(document) = document {
+        request.set_parsed_query(document.clone());
     }
     let operation_name = request.operation_name.clone();
     if method == Method::GET
-        && document
-            .as_ref()
-            .is_some_and(|document| is_mutation(document, operation_name.as_deref()))
+        && document.is_some_and(|document| is_mutation(document, operation_name.as_deref()))
     {
         // GET is for reads that caches may keep and replay.
         return refusal(
@@ -138,10 +137,24 @@ async fn graphql(
             "the server is shutting down".to_owned(),
         );
     };
+    let valid = match &parsed {
+        Some(parsed) => {
+            let query = &request.query;
+            parsed
+                .valid(|| state.schemas.check(query, &parsed.document))
+                .await
+        }
+        None => false,
+    };
+    let schema = if valid {
+        &state.schemas.fast
+    } else {
+        &state.schemas.strict
+    };
     let tasks = BatchTasks::default();
     // A query's statements share one connection; a mutation's writes take theirs
     // for their transactions, and so its reads take theirs from the pool.
-    let reader = match &document {
+    let reader = match document {
         Some(document) if !is_mutation(document, operation_name.as_deref()) => {
             Reader::holding(&state.db, state.metric.clone())
         }
@@ -152,8 +165,8 @@ async fn graphql(
             .data(visibility)
             .data(state.clock.clone())
             .data(actor);
-    let mut response = tasks.run(state.schema.execute(request)).await;
-    if let Some(document) = &document
+    let mut response = tasks.run(schema.execute(request)).await;
+    if let Some(document) = document
         && let Some(operation) = operation(document, operation_name.as_deref())
     {
         crate::graphql::order::restore(&mut response.data, document, operation);

@@ -104,7 +104,8 @@ impl From<std::sync::Arc<AppError>> for AppError {
 
 /// Gives every error of a response an `extensions.code`. Resolver errors already
 /// carry one; the executor's own errors do not: a query that does not parse or
-/// validate, or a value that does not fit its type, is `BAD_USER_INPUT`; a query
+/// validate, or a value that does not fit its type (an argument's, or a variable's
+/// as the argument reading it finds), is `BAD_USER_INPUT`; a query
 /// over the depth or complexity limit is `QUERY_TOO_COMPLEX`; anything else that
 /// escaped without a code is `INTERNAL`.
 pub fn code_errors(response: &mut async_graphql::Response) {
@@ -121,6 +122,7 @@ pub fn code_errors(response: &mut async_graphql::Response) {
             "QUERY_TOO_COMPLEX"
         } else if error.path.is_empty()
             || message.starts_with("Failed to parse")
+            || message.starts_with("Expected input type")
             || message.starts_with("Invalid value")
         {
             "BAD_USER_INPUT"
@@ -151,6 +153,26 @@ mod tests {
             .and_then(|e| e.get("code"))
             .cloned();
         assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+    }
+
+    #[test]
+    fn values_that_do_not_fit_their_type_are_bad_input() {
+        for message in [
+            r#"Expected input type "String", found 5."#,
+            r#"Failed to parse "Date": premature end of input"#,
+            r#"Invalid value for argument "first", expected type "Int""#,
+        ] {
+            let mut error = async_graphql::ServerError::new(message, None);
+            error.path = vec![async_graphql::PathSegment::Field("article".to_owned())];
+            let mut response = async_graphql::Response::from_errors(vec![error]);
+            code_errors(&mut response);
+            let code = response.errors[0]
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .cloned();
+            assert_eq!(code, Some(async_graphql::Value::from("BAD_USER_INPUT")));
+        }
     }
 
     #[test]

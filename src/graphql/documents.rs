@@ -7,15 +7,20 @@
 //! The handler also reads the document (to refuse mutations over GET, and to put
 //! the response's fields in the query's order), so one parse serves both.
 //!
+//! With the document is kept whether it is valid, checked once (see
+//! [`crate::graphql::schema::Schemas`]).
+//!
 //! Memory is bounded by the length of the texts kept: when a new text would pass
 //! [`BUDGET`], everything kept is dropped and the cache fills again with the texts
 //! in use. A text that does not parse is not kept (async-graphql parses it again
 //! and reports the error).
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use tokio::sync::OnceCell;
 
 /// Total length of the query texts kept, in bytes.
 pub const BUDGET: usize = 256 * 1024;
@@ -28,17 +33,39 @@ pub struct Documents {
 
 #[derive(Default)]
 struct Kept {
-    by_text: HashMap<Arc<str>, Arc<ExecutableDocument>, foldhash::fast::RandomState>,
+    by_text: HashMap<Arc<str>, Arc<Parsed>, foldhash::fast::RandomState>,
     bytes: usize,
+}
+
+/// A parsed document, and whether it is valid once that is known.
+pub struct Parsed {
+    pub document: ExecutableDocument,
+    valid: OnceCell<bool>,
+}
+
+impl Parsed {
+    /// Whether the document is valid, as `check` says the first time it is asked
+    /// (for a document of one operation; one of several may be valid where another
+    /// is not, and such a document is never taken for valid).
+    pub async fn valid<F: Future<Output = bool>>(&self, check: impl FnOnce() -> F) -> bool {
+        let one_operation = match &self.document.operations {
+            DocumentOperations::Single(_) => true,
+            DocumentOperations::Multiple(operations) => operations.len() == 1,
+        };
+        one_operation && *self.valid.get_or_init(check).await
+    }
 }
 
 impl Documents {
     /// The parsed document of `query`, or `None` when it does not parse.
-    pub fn get(&self, query: &str) -> Option<Arc<ExecutableDocument>> {
+    pub fn get(&self, query: &str) -> Option<Arc<Parsed>> {
         if let Some(document) = self.lock().by_text.get(query) {
             return Some(document.clone());
         }
-        let document = Arc::new(async_graphql::parser::parse_query(query).ok()?);
+        let document = Arc::new(Parsed {
+            document: async_graphql::parser::parse_query(query).ok()?,
+            valid: OnceCell::new(),
+        });
         if query.len() <= BUDGET {
             let mut kept = self.lock();
             if kept.bytes + query.len() > BUDGET {
@@ -72,6 +99,28 @@ mod tests {
         let again = documents.get("{ articles { totalCount } }");
         assert!(matches!((&first, &again), (Some(a), Some(b)) if Arc::ptr_eq(a, b)));
         assert_eq!(documents.lock().by_text.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_document_is_checked_once() {
+        let documents = Documents::default();
+        let checks = std::sync::atomic::AtomicUsize::new(0);
+        let check = || async {
+            checks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            true
+        };
+        for _ in 0..3 {
+            let Some(parsed) = documents.get("query A { articles { totalCount } }") else {
+                panic!("the document parses");
+            };
+            assert!(parsed.valid(check).await);
+        }
+        assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // One of several operations is never taken for valid.
+        let Some(several) = documents.get("query A { a } query B { b }") else {
+            panic!("the document parses");
+        };
+        assert!(!several.valid(check).await);
     }
 
     #[test]

@@ -18,7 +18,8 @@
 //!
 //! A selection that is not a plain list of fields (a fragment, a directive) goes
 //! the usual way. So would every selection under a schema extension, which wraps
-//! the resolution of each field; this schema installs none (see
+//! the resolution of each field; the schema valid documents run on installs none,
+//! and the one extension of the other only ends checks before execution (see
 //! [`crate::graphql::schema`]).
 
 use std::borrow::Cow;

@@ -1,6 +1,12 @@
 //! Building the executable schema, and its SDL.
 
-use async_graphql::{EmptySubscription, SDLExportOptions, Schema};
+use std::sync::Arc;
+
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::{
+    EmptySubscription, Request, Response, SDLExportOptions, Schema, ValidationMode,
+};
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
@@ -11,20 +17,85 @@ use crate::search::Search;
 /// The schema type of bantin.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// The schema with its limits, ready to execute. It installs no extension: an
+/// The schema, built twice with its limits.
+///
+/// async-graphql validates every request against every rule of the spec, a fifth
+/// of an article page's instructions, although clients send the same few
+/// documents again and again. A document is validated once (the rules that look
+/// only at the document; see [`Schemas::check`]) and kept as valid with its parsed
+/// form (`crate::graphql::documents`); a valid document then runs on `fast`,
+/// which checks only what may change with the variables (complexity and depth,
+/// which depend on page sizes) and leaves the values of variables to the
+/// arguments that read them, as it does for values written in the document:
+/// a variable of the wrong type is the error of the field that reads it. Any other
+/// document runs on `strict`, which reports what is wrong with it.
+pub struct Schemas {
+    /// For documents found valid: checks limits only.
+    pub fast: AppSchema,
+    /// Checks every rule; for documents not yet found valid, and for checking.
+    pub strict: AppSchema,
+}
+
+/// Built with its limits, ready to execute. `fast` installs no extension: an
 /// extension wraps the resolution of every field, which objects resolved in place
 /// (`crate::graphql::inline`) do not go through, and it cost a third more CPU on
 /// a front page (`crate::graphql::order` keeps the field order without one).
-pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) -> AppSchema {
-    Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
-        .data(db)
-        .data(search.index.clone())
-        .data(search.indexer.clone())
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(64)
-        .limit_directives(32)
-        .finish()
+/// `strict` has one, which stops a check after validation.
+pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) -> Schemas {
+    let build = |mode: ValidationMode| {
+        Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+            .data(db.clone())
+            .data(search.index.clone())
+            .data(search.indexer.clone())
+            .limit_depth(limits.max_depth)
+            .limit_complexity(limits.max_complexity)
+            .limit_recursive_depth(64)
+            .limit_directives(32)
+            .validation_mode(mode)
+    };
+    Schemas {
+        fast: build(ValidationMode::Fast).finish(),
+        strict: build(ValidationMode::Strict).extension(OnlyCheck).finish(),
+    }
+}
+
+impl Schemas {
+    /// Whether `document` (the parsed `query`) passes every validation rule that
+    /// looks at the document alone: validated as a request without variables
+    /// (where a rule would read one, it has none to judge), and not executed.
+    pub async fn check(&self, query: &str, document: &ExecutableDocument) -> bool {
+        let mut request = Request::new(query).data(Checking);
+        request.set_parsed_query(document.clone());
+        self.strict.execute(request).await.errors.is_empty()
+    }
+}
+
+/// Marks a request made by [`Schemas::check`].
+struct Checking;
+
+/// Ends a check once its document is validated (a document that is not valid
+/// never reaches execution).
+struct OnlyCheck;
+
+impl ExtensionFactory for OnlyCheck {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(OnlyCheck)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for OnlyCheck {
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if ctx.data_opt::<Checking>().is_some() {
+            return Response::default();
+        }
+        next.run(ctx, operation_name).await
+    }
 }
 
 /// The SDL of the schema, sorted so that diffs are stable: what `schema.graphql` holds.

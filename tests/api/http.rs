@@ -221,6 +221,47 @@ async fn responses_keep_the_order_of_the_query(app: &TestApp) {
     }
 }
 
+/// A document is validated once, and later requests with it are checked only for
+/// what depends on their variables: the limits still hold for each, and a variable
+/// of the wrong type is refused the same way the first time and every time after.
+async fn documents_found_valid_still_meet_the_limits(app: &TestApp) {
+    let nested = "query($n: Int!) { articles(first: $n) { nodes { people { articles(first: $n) {
+        nodes { people { articles(first: $n) { nodes { title } } } } } } } } }";
+    for _ in 0..2 {
+        let small = app.graphql(nested, json!({ "n": 1 })).await;
+        assert!(small["errors"].is_null(), "{small}");
+        assert!(small["data"]["articles"]["nodes"].is_array(), "{small}");
+        assert_eq!(
+            app.error_code(nested, json!({ "n": 100 })).await,
+            "QUERY_TOO_COMPLEX"
+        );
+    }
+    let typed = "query($slug: String!) { article(slug: $slug) { title } }";
+    let wrong = app.graphql(typed, json!({ "slug": 5 })).await;
+    assert_eq!(
+        wrong["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{wrong}"
+    );
+    assert!(wrong["data"]["article"].is_null(), "{wrong}");
+    let right = app.graphql(typed, json!({ "slug": "nope" })).await;
+    assert!(right["errors"].is_null(), "{right}");
+    assert_eq!(app.graphql(typed, json!({ "slug": 5 })).await, wrong);
+    // A document that is not valid says why, each time.
+    let invalid = "query($slug: String!) { article(slug: $slug) { nosuchfield } }";
+    let first = app.graphql(invalid, json!({ "slug": "x" })).await;
+    assert_eq!(
+        first["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{first}"
+    );
+    assert!(
+        first["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nosuchfield")
+    );
+    assert_eq!(app.graphql(invalid, json!({ "slug": "x" })).await, first);
+}
+
 crate::on_both!(
     responses_keep_the_order_of_the_query,
     operations_wait_for_a_turn,
@@ -230,4 +271,5 @@ crate::on_both!(
     malformed_and_invalid_queries_are_bad_input,
     deep_or_huge_queries_are_refused,
     nodes_takes_at_most_100_ids,
+    documents_found_valid_still_meet_the_limits,
 );
