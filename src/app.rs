@@ -160,11 +160,17 @@ async fn graphql(
         }
         _ => Reader::pooled(&state.db),
     };
-    let request =
-        crate::graphql::loaders::attach(request, reader, &state.shapes, &visibility, &tasks)
-            .data(visibility)
-            .data(state.clock.clone())
-            .data(actor);
+    let request = crate::graphql::loaders::attach(
+        request,
+        reader,
+        parsed.clone(),
+        &state.shapes,
+        &visibility,
+        &tasks,
+    )
+    .data(visibility)
+    .data(state.clock.clone())
+    .data(actor);
     let mut response = tasks.run(schema.execute(request)).await;
     if let Some(document) = document
         && let Some(operation) = operation(document, operation_name.as_deref())

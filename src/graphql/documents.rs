@@ -17,10 +17,13 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::registry::Registry;
 use tokio::sync::OnceCell;
+
+use crate::graphql::projection::Projection;
 
 /// Total length of the query texts kept, in bytes.
 pub const BUDGET: usize = 256 * 1024;
@@ -37,10 +40,12 @@ struct Kept {
     bytes: usize,
 }
 
-/// A parsed document, and whether it is valid once that is known.
+/// A parsed document, and what is known of it: whether it is valid, what it
+/// selects of each type.
 pub struct Parsed {
     pub document: ExecutableDocument,
     valid: OnceCell<bool>,
+    projection: OnceLock<Option<Arc<Projection>>>,
 }
 
 impl Parsed {
@@ -54,6 +59,14 @@ impl Parsed {
         };
         one_operation && *self.valid.get_or_init(check).await
     }
+
+    /// What the document's operation selects of each type (see
+    /// [`Projection::of_document`]), worked out the first time it is asked.
+    pub fn projection(&self, registry: &Registry) -> Option<Arc<Projection>> {
+        self.projection
+            .get_or_init(|| Projection::of_document(registry, &self.document).map(Arc::new))
+            .clone()
+    }
 }
 
 impl Documents {
@@ -65,6 +78,7 @@ impl Documents {
         let document = Arc::new(Parsed {
             document: async_graphql::parser::parse_query(query).ok()?,
             valid: OnceCell::new(),
+            projection: OnceLock::new(),
         });
         if query.len() <= BUDGET {
             let mut kept = self.lock();

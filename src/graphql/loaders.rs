@@ -34,6 +34,7 @@ use entity::*;
 use crate::db::{Reader, fetch_with};
 use crate::domain::visibility::Visibility;
 use crate::error::{AppError, AppResult};
+use crate::graphql::documents::Parsed;
 use crate::graphql::projection::Projection;
 use crate::graphql::shapes::{Shape, Shapes};
 
@@ -44,7 +45,9 @@ pub struct ContentLoader {
     pub(crate) db: Reader,
     pub(crate) visibility: Visibility,
     /// What the request's operation selects, worked out at its first load.
-    projection: OnceLock<Projection>,
+    projection: OnceLock<Arc<Projection>>,
+    /// The request's document, parsed, where its projection is kept.
+    parsed: Option<Arc<Parsed>>,
     /// Rows read ahead of their lookup by id (see [`Along`]).
     ahead: Mutex<HashMap<(TypeId, i64), AnyRow, foldhash::fast::RandomState>>,
     /// The statements' shapes, kept by the server.
@@ -59,6 +62,7 @@ type AnyRow = Arc<dyn Any + Send + Sync>;
 pub fn attach(
     request: Request,
     db: Reader,
+    parsed: Option<Arc<Parsed>>,
     shapes: &Arc<Shapes>,
     visibility: &Visibility,
     tasks: &BatchTasks,
@@ -67,6 +71,7 @@ pub fn attach(
         db,
         visibility: *visibility,
         projection: OnceLock::new(),
+        parsed,
         ahead: Mutex::default(),
         shapes: shapes.clone(),
     };
@@ -141,10 +146,15 @@ pub fn loader<'a>(ctx: &Context<'a>) -> AppResult<&'a DataLoader<ContentLoader>>
     let loader = ctx
         .data::<DataLoader<ContentLoader>>()
         .map_err(|e| AppError::Internal(e.message))?;
-    loader
-        .loader()
-        .projection
-        .get_or_init(|| Projection::of(ctx));
+    let inner = loader.loader();
+    inner.projection.get_or_init(|| {
+        let registry = &ctx.schema_env.registry;
+        inner
+            .parsed
+            .as_ref()
+            .and_then(|parsed| parsed.projection(registry))
+            .unwrap_or_else(|| Arc::new(Projection::of(ctx)))
+    });
     Ok(loader)
 }
 

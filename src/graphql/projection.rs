@@ -4,14 +4,18 @@
 //! The walk goes over the whole operation, fragments included, with the schema's
 //! types: a field selected on an interface or a union counts for every object type
 //! it may be. A field is counted whatever its directives say, so a `@skip` only
-//! makes rows heavier. A mutation, and a query that searches (the search reads the
+//! makes rows heavier; so the projection of a document holds for every request
+//! with it, and is worked out once (`crate::graphql::documents::Parsed`). A mutation, and a query that searches (the search reads the
 //! texts of the rows it finds for its snippets), reads whole rows.
 
 use std::collections::{HashMap, HashSet};
 
-use async_graphql::Context;
-use async_graphql::parser::types::{OperationType, Selection, SelectionSet};
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, FragmentDefinition, OperationDefinition, OperationType,
+    Selection, SelectionSet,
+};
 use async_graphql::registry::{MetaType, MetaTypeName, Registry};
+use async_graphql::{Context, Name, Positioned};
 
 /// The root fields whose resolvers read rows beyond the fields selected on them.
 const READS_WHOLE_ROWS: &[&str] = &["search"];
@@ -29,7 +33,33 @@ pub struct Projection {
 impl Projection {
     /// The projection of the operation being run.
     pub fn of(ctx: &Context<'_>) -> Self {
-        let operation = &ctx.query_env.operation.node;
+        let env = &ctx.query_env;
+        Self::walk(
+            &ctx.schema_env.registry,
+            &env.operation.node,
+            &env.fragments,
+        )
+    }
+
+    /// The projection of the one operation of `document`, as written (directives
+    /// aside, as always), so that it holds for every request with the document;
+    /// `None` for a document of several operations.
+    pub fn of_document(registry: &Registry, document: &ExecutableDocument) -> Option<Self> {
+        let operation = match &document.operations {
+            DocumentOperations::Single(operation) => operation,
+            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                operations.values().next()?
+            }
+            DocumentOperations::Multiple(_) => return None,
+        };
+        Some(Self::walk(registry, &operation.node, &document.fragments))
+    }
+
+    fn walk(
+        registry: &Registry,
+        operation: &OperationDefinition,
+        fragments: &HashMap<Name, Positioned<FragmentDefinition>>,
+    ) -> Self {
         let reads_only = operation.ty == OperationType::Query;
         let mut projection = Self {
             whole_rows: !reads_only,
@@ -37,8 +67,8 @@ impl Projection {
             ..Self::default()
         };
         let walk = Walk {
-            registry: &ctx.schema_env.registry,
-            ctx,
+            registry,
+            fragments,
         };
         let root = walk.registry.query_type.clone();
         walk.selection_set(&mut projection, &operation.selection_set.node, &root, 0);
@@ -88,7 +118,7 @@ const MAX_DEPTH: usize = 64;
 
 struct Walk<'a> {
     registry: &'a Registry,
-    ctx: &'a Context<'a>,
+    fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
 }
 
 impl Walk<'_> {
@@ -126,12 +156,7 @@ impl Walk<'_> {
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    match self
-                        .ctx
-                        .query_env
-                        .fragments
-                        .get(&spread.node.fragment_name.node)
-                    {
+                    match self.fragments.get(&spread.node.fragment_name.node) {
                         Some(fragment) => self.selection_set(
                             into,
                             &fragment.node.selection_set.node,

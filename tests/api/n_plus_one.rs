@@ -379,6 +379,24 @@ async fn many_queries_share_a_small_pool(app: &TestApp) {
     }
 }
 
+/// What a document selects is worked out once and kept with it, from the document
+/// as written: a field a request skips still counts, so a later request with the
+/// same document that does show it reads whole rows.
+async fn a_skipped_field_still_counts_for_the_rows_read(app: &TestApp) {
+    app.add_articles(3, &["vo-van-thuong", "pham-van-linh"], "published")
+        .await;
+    let skipping = r#"query($lean: Boolean!) { articles(first: 3) { nodes {
+        people { name givenName @skip(if: $lean) } } } }"#;
+    let plain = r#"{ articles(first: 3) { nodes { people { name givenName } } } }"#;
+    let expected = app.data(plain, json!({})).await;
+    let given = expected["articles"]["nodes"][0]["people"][0]["givenName"].clone();
+    assert!(given.is_string(), "{expected}");
+    let lean = app.data(skipping, json!({ "lean": true })).await;
+    assert!(lean["articles"]["nodes"][0]["people"][0]["givenName"].is_null());
+    let full = app.data(skipping, json!({ "lean": false })).await;
+    assert_eq!(full, expected);
+}
+
 crate::on_both!(
     a_three_level_query_costs_the_same_for_5_and_50_articles,
     positions_bring_their_organizations_along,
@@ -389,6 +407,7 @@ crate::on_both!(
     fields_selected_twice_are_merged,
     a_query_reads_through_one_connection,
     many_queries_share_a_small_pool,
+    a_skipped_field_still_counts_for_the_rows_read,
 );
 
 /// PostgreSQL keeps one generic plan for each prepared statement instead of
