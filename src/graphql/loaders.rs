@@ -530,6 +530,7 @@ where
         let backend = self.db.get_database_backend();
         let light = self.light::<F::Entity>();
         let along = F::along().filter(|along| self.reads_ahead(along.object, along.field));
+        // The statement's shape: light rows (1), a row read along (2), light (4).
         let flags = u32::from(light.is_some())
             | along
                 .as_ref()
