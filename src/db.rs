@@ -15,6 +15,7 @@ use crate::config::DatabaseArgs;
 
 mod reader;
 pub use reader::{Metric, Reader};
+pub(crate) use reader::{exec_error, query_error};
 
 /// Opens a pool on the configured database. SQLite files run in WAL mode with a
 /// busy timeout, so readers never block the writer; an in-memory SQLite database

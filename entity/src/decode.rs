@@ -46,7 +46,7 @@ impl Cell for String {
         let index = cells.next;
         cells
             .text()?
-            .ok_or_else(|| DbErr::Type(format!("column {index}: unexpected NULL")))
+            .ok_or_else(|| column_error(index, "unexpected NULL"))
     }
 }
 
@@ -54,6 +54,16 @@ impl Cell for Option<String> {
     fn take_from(cells: &mut Cells<'_>) -> Result<Self, DbErr> {
         cells.text()
     }
+}
+
+/// A column that could not be read.
+fn column_error(index: usize, error: impl std::fmt::Display) -> DbErr {
+    DbErr::Type(format!("column {index}: {error}"))
+}
+
+/// A row of a database whose rows are not read here.
+fn not_by_position() -> DbErr {
+    DbErr::Type("rows of this database are not decoded by position".into())
 }
 
 /// The columns of one row, read left to right.
@@ -85,18 +95,14 @@ impl<'r> Cells<'r> {
             return self.decoded();
         };
         self.next += 1;
-        let value = row
-            .try_get_raw(index)
-            .map_err(|e| DbErr::Type(format!("column {index}: {e}")))?;
+        let value = row.try_get_raw(index).map_err(|e| column_error(index, e))?;
         if value.is_null() {
             return Ok(None);
         }
-        let bytes = value
-            .as_bytes()
-            .map_err(|e| DbErr::Type(format!("column {index}: {e}")))?;
+        let bytes = value.as_bytes().map_err(|e| column_error(index, e))?;
         simdutf8::basic::from_utf8(bytes)
             .map(|text| Some(text.to_owned()))
-            .map_err(|e| DbErr::Type(format!("column {index}: {e}")))
+            .map_err(|e| column_error(index, e))
     }
 
     /// The next column, read with the decoder sqlx has for its type.
@@ -119,11 +125,9 @@ impl<'r> Cells<'r> {
         } else if let Some(row) = self.row.try_as_sqlite_row() {
             row.try_get(index)
         } else {
-            return Err(DbErr::Type(
-                "rows of this database are not decoded by position".into(),
-            ));
+            return Err(not_by_position());
         };
-        decoded.map_err(|e| DbErr::Type(format!("column {index}: {e}")))
+        decoded.map_err(|e| column_error(index, e))
     }
 
     /// Whether the next column is NULL (as every column of a left join's row that
@@ -136,11 +140,9 @@ impl<'r> Cells<'r> {
         } else if let Some(row) = self.row.try_as_sqlite_row() {
             row.try_get_raw(index).map(|value| value.is_null())
         } else {
-            return Err(DbErr::Type(
-                "rows of this database are not decoded by position".into(),
-            ));
+            return Err(not_by_position());
         };
-        null.map_err(|e| DbErr::Type(format!("column {index}: {e}")))
+        null.map_err(|e| column_error(index, e))
     }
 
     /// Passes over the next `columns` columns.

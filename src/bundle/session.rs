@@ -20,6 +20,8 @@ use sea_orm::{
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::Mutex;
 
+use crate::db::{exec_error, query_error};
+
 /// An import's transaction.
 pub enum Session {
     Sea(DatabaseTransaction),
@@ -99,16 +101,6 @@ impl ConnectionTrait for Session {
 /// server rolls back what a closed connection began.
 pub struct PgSession {
     connection: Mutex<Option<PoolConnection<Postgres>>>,
-}
-
-/// A driver error while running a statement, as SeaORM reports it.
-fn exec_error(error: sqlx::Error) -> DbErr {
-    DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
-}
-
-/// A driver error while querying, as SeaORM reports it.
-fn query_error(error: sqlx::Error) -> DbErr {
-    DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))
 }
 
 fn ended() -> DbErr {

@@ -209,12 +209,12 @@ fn acquire_error(error: sqlx::Error) -> DbErr {
 }
 
 /// A driver error while querying, as SeaORM reports it.
-fn query_error(error: sqlx::Error) -> DbErr {
+pub(crate) fn query_error(error: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(Arc::new(error)))
 }
 
 /// A driver error while running a statement, as SeaORM reports it.
-fn exec_error(error: sqlx::Error) -> DbErr {
+pub(crate) fn exec_error(error: sqlx::Error) -> DbErr {
     DbErr::Exec(RuntimeErr::SqlxError(Arc::new(error)))
 }
 

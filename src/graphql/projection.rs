@@ -5,8 +5,9 @@
 //! types: a field selected on an interface or a union counts for every object type
 //! it may be. A field is counted whatever its directives say, so a `@skip` only
 //! makes rows heavier; so the projection of a document holds for every request
-//! with it, and is worked out once (`crate::graphql::documents::Parsed`). A mutation, and a query that searches (the search reads the
-//! texts of the rows it finds for its snippets), reads whole rows.
+//! with it, and is worked out once (`crate::graphql::documents::Parsed`). A
+//! mutation, and a query that searches (the search reads the texts of the rows it
+//! finds for its snippets), reads whole rows.
 
 use std::collections::{HashMap, HashSet};
 
