@@ -150,9 +150,14 @@ impl SearchIndex {
                 .filter(LowerCaser)
                 .build(),
         );
+        // The indexer reloads the reader after each of its commits, so that a change
+        // is searchable as soon as its indexing is done. The writer also merges
+        // segments in the background, after those commits: the reader follows the
+        // index's metadata to let go of merged segments (their files stay mapped and
+        // on disk while a searcher holds them).
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
         Ok(Self {
             index,
@@ -224,4 +229,55 @@ pub async fn enqueue_all(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), DbErr> {
     enqueue(db, "*", 0, now).await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+    use std::time::{Duration, Instant};
+
+    use tantivy::index::SegmentId;
+    use tantivy::{TantivyDocument, doc};
+
+    use super::{SearchError, SearchIndex};
+
+    fn held(index: &SearchIndex) -> BTreeSet<SegmentId> {
+        let searcher = index.reader.searcher();
+        searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.segment_id())
+            .collect()
+    }
+
+    /// After the writer merges segments on its own, the reader lets go of the
+    /// merged ones: their files are deleted and no longer mapped.
+    #[test]
+    fn the_reader_lets_go_of_merged_segments() -> Result<(), SearchError> {
+        let dir = std::env::temp_dir().join(format!("bantin_merged_{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let index = SearchIndex::open(Some(&dir))?;
+        let mut writer = index
+            .index
+            .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)?;
+        // The default merge policy merges eight small segments into one.
+        for n in 0..8 {
+            writer.add_document(doc!(index.fields.key => format!("article:{n}")))?;
+            writer.commit()?;
+            index.reader.reload()?;
+        }
+        assert_eq!(held(&index).len(), 8);
+        writer.wait_merging_threads()?;
+        let live: BTreeSet<SegmentId> = index.index.searchable_segment_ids()?.into_iter().collect();
+        assert_eq!(live.len(), 1, "the eight segments were merged");
+        let started = Instant::now();
+        while held(&index) != live && started.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(held(&index), live);
+        assert_eq!(index.reader.searcher().num_docs(), 8);
+        drop(index);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
 }
