@@ -65,10 +65,18 @@ pub struct Limits {
 
     /// Most GraphQL operations executing at once; the others wait their turn. A
     /// running operation holds its partial response in memory, so this bounds the
-    /// memory a burst of clients can take; it need not exceed the pool size much,
-    /// as operations spend their waits on the database.
-    #[arg(long, env = "BANTIN_MAX_CONCURRENT_OPERATIONS", default_value_t = 16)]
+    /// memory a burst of clients can take. By default two per core (at least
+    /// four): an operation's waits on the database are short, and more operations
+    /// than the cores can run only hold more responses and more connections.
+    #[arg(long, env = "BANTIN_MAX_CONCURRENT_OPERATIONS", default_value_t = concurrent_operations())]
     pub max_concurrent_operations: usize,
+}
+
+/// The default of [`Limits::max_concurrent_operations`]: two per core this process
+/// may run on, at least four.
+pub fn concurrent_operations() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    (2 * cores).max(4)
 }
 
 impl Default for Limits {
@@ -78,7 +86,7 @@ impl Default for Limits {
             max_complexity: 20_000,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
-            max_concurrent_operations: 16,
+            max_concurrent_operations: concurrent_operations(),
         }
     }
 }
