@@ -15,6 +15,11 @@ use super::{SearchError, SearchIndex, document};
 
 /// How often an instance looks for changes other instances committed.
 const POLL: Duration = Duration::from_millis(250);
+/// The least time between two rounds of indexing: the changes written meanwhile go
+/// into one commit. Each index commit syncs its files, starts the writer's threads
+/// afresh and adds a segment for the merges to fold in; a commit per write made a
+/// stream of writes mostly indexing work.
+const PACE: Duration = Duration::from_millis(200);
 /// How long a hole in the outbox ids is waited for (a transaction that took its id
 /// and has not committed yet) before it is taken for a rollback.
 const GAP_WAIT: Duration = Duration::from_secs(30);
@@ -95,6 +100,7 @@ impl Indexer {
                 if let Err(error) = indexer.catch_up().await {
                     tracing::error!(%error, "search indexing failed; retrying");
                 }
+                tokio::time::sleep(PACE).await;
             }
         });
     }
