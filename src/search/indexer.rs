@@ -13,7 +13,8 @@ use entity::search_outbox;
 
 use super::{SearchError, SearchIndex, document};
 
-/// How often an instance looks for changes other instances committed.
+/// How long an instance waits (after [`PACE`]) for a write of its own before it
+/// looks for changes other instances committed.
 const POLL: Duration = Duration::from_millis(250);
 /// The least time between two rounds of indexing: the changes written meanwhile go
 /// into one commit. Each index commit syncs its files, starts the writer's threads
