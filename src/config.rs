@@ -65,19 +65,17 @@ pub struct Limits {
 
     /// Most GraphQL operations executing at once; the others wait their turn. A
     /// running operation holds its partial response in memory, so this bounds the
-    /// memory a burst of clients can take. By default two per core (at least
-    /// four): an operation's waits on the database are short, and more operations
-    /// than the cores can run only hold more responses and more connections.
-    #[arg(long, env = "BANTIN_MAX_CONCURRENT_OPERATIONS", default_value_t = concurrent_operations())]
+    /// memory a burst of clients can take. By default 16, the pool's default
+    /// number of connections: a running query holds one.
+    #[arg(long, env = "BANTIN_MAX_CONCURRENT_OPERATIONS", default_value_t = CONCURRENT_OPERATIONS)]
     pub max_concurrent_operations: usize,
 }
 
-/// The default of [`Limits::max_concurrent_operations`]: two per core this process
-/// may run on, at least four.
-pub fn concurrent_operations() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-    (2 * cores).max(4)
-}
+/// The default of [`Limits::max_concurrent_operations`]. Fewer left the cores idle
+/// while operations waited on the database: four at once on two cores answered an
+/// article page a fifth to a quarter slower than sixteen (see BENCHMARKS.md), for a few
+/// megabytes less.
+pub const CONCURRENT_OPERATIONS: usize = 16;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -86,7 +84,7 @@ impl Default for Limits {
             max_complexity: 20_000,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
-            max_concurrent_operations: concurrent_operations(),
+            max_concurrent_operations: CONCURRENT_OPERATIONS,
         }
     }
 }
