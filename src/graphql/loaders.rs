@@ -20,7 +20,7 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Iden, PgFunc, Query, SelectStatement, SimpleExpr,
+    Alias, Asterisk, Expr, ExprTrait, Func, Iden, PgFunc, Query, SelectStatement, SimpleExpr,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Identity,
@@ -876,13 +876,32 @@ impl Link for OrganizationsOfAward {
     }
 }
 
-/// `column` is one of `ids`: `= ANY($1)` with one array on PostgreSQL (one
-/// statement text however many ids, so it stays prepared and is bound as one
-/// value), `IN (...)` on SQLite.
+/// `column` is one of `ids`.
 fn one_of<C: ColumnTrait>(backend: DatabaseBackend, column: C, ids: Vec<i64>) -> SimpleExpr {
+    any_of(backend, Expr::col(column.as_column_ref()), ids)
+}
+
+/// `expr` is one of `ids`, as one bound value: `= ANY($1)` with an array on
+/// PostgreSQL, `IN (SELECT value FROM json_each(?))` with a JSON array on SQLite
+/// (both look each id up in the column's index). One statement text however many
+/// ids, so it stays prepared: with a placeholder per id, each count of ids was a
+/// statement of its own, and every connection kept up to a hundred of them.
+pub(crate) fn any_of(backend: DatabaseBackend, expr: Expr, ids: Vec<i64>) -> SimpleExpr {
     match backend {
-        DatabaseBackend::Postgres => Expr::col(column.as_column_ref()).eq(PgFunc::any(ids)),
-        _ => column.is_in(ids),
+        DatabaseBackend::Postgres => expr.eq(PgFunc::any(ids)),
+        DatabaseBackend::Sqlite => {
+            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            expr.in_subquery(
+                Query::select()
+                    .column(Alias::new("value"))
+                    .from_function(
+                        Func::cust(Alias::new("json_each")).arg(format!("[{list}]")),
+                        Alias::new("ids"),
+                    )
+                    .take(),
+            )
+        }
+        _ => expr.is_in(ids),
     }
 }
 
@@ -966,4 +985,37 @@ where
         .into_iter()
         .map(|(_, target)| target)
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::DatabaseBackend;
+    use sea_orm::sea_query::{Expr, Query, SqliteQueryBuilder};
+
+    use super::any_of;
+
+    #[test]
+    fn a_list_of_ids_is_one_statement_and_one_value_on_sqlite() {
+        let select = |ids: Vec<i64>| {
+            Query::select()
+                .column(entity::person::Column::Slug)
+                .from(entity::person::Entity)
+                .and_where(any_of(
+                    DatabaseBackend::Sqlite,
+                    Expr::col(entity::person::Column::Id),
+                    ids,
+                ))
+                .build(SqliteQueryBuilder)
+        };
+        let (one, one_values) = select(vec![7]);
+        let (three, three_values) = select(vec![7, 8, 9]);
+        assert_eq!(one, three);
+        assert!(one.contains("json_each(?)"), "{one}");
+        assert_eq!(three_values.0.len(), 1);
+        assert_eq!(
+            three_values.0[0],
+            sea_orm::Value::String(Some("[7,8,9]".to_owned()))
+        );
+        assert_eq!(one_values.0.len(), 1);
+    }
 }

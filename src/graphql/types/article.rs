@@ -606,7 +606,7 @@ impl ContentLoader {
                 )),
                 Alias::new("row_number"),
             )
-            .and_where(owner_of_link.is_in(owners));
+            .and_where(loaders::any_of(self.db.get_database_backend(), owner_of_link, owners));
         let outer = Query::select()
             .column(Asterisk)
             .from_subquery(select, Alias::new("numbered"))
@@ -656,7 +656,11 @@ impl Loader<ArticleCountOf> for ContentLoader {
                 )
                 .expr_as(owner_expr.clone(), Alias::new("owner_id"))
                 .expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
-                .and_where(owner_expr.clone().is_in(owners))
+                .and_where(loaders::any_of(
+                    self.db.get_database_backend(),
+                    owner_expr.clone(),
+                    owners,
+                ))
                 .group_by_col((Alias::new(link), Alias::new(owner_column)));
             let statement = self.db.get_database_backend().build(&select);
             let rows = self
