@@ -14,8 +14,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SelectStatement};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder, QuerySelect,
-    QueryTrait, Select, Value,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, Order, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait, Select, Value,
 };
 
 use entity::decode::Decode;
@@ -208,9 +208,18 @@ pub struct Keyset<K, I> {
 }
 
 impl<K: ColumnTrait, I: ColumnTrait> Keyset<K, I> {
-    /// Restricts `select` to the page: the cursor's range, the page's order, one row
-    /// more than asked (to tell whether there is another page).
-    pub fn apply<E: EntityTrait>(&self, select: Select<E>, page: &Page) -> AppResult<Select<E>> {
+    /// Restricts `select` to the page of rows where `condition` holds: the cursor's
+    /// range, then `condition`, the page's order, one row more than asked (to tell
+    /// whether there is another page). The cursor's bounds come first: SQLite's
+    /// planner takes the first bound on an index's column as the index's range, and
+    /// the visibility's `published_at <= now` ahead of the cursor's bound made the
+    /// 1,000th page of articles a walk through 20,000 index entries.
+    pub fn apply<E: EntityTrait>(
+        &self,
+        select: Select<E>,
+        condition: Condition,
+        page: &Page,
+    ) -> AppResult<Select<E>> {
         let descending = self.descending != page.backward;
         let mut select = select;
         if let Some(cursor) = &page.cursor {
@@ -233,6 +242,7 @@ impl<K: ColumnTrait, I: ColumnTrait> Keyset<K, I> {
         }
         let order = if descending { Order::Desc } else { Order::Asc };
         Ok(select
+            .filter(condition)
             .order_by(self.key, order.clone())
             .order_by(self.id, order)
             .limit(page.size + 1))
@@ -285,12 +295,12 @@ impl TotalCount {
     }
 }
 
-/// A root connection over the rows `base` selects: one page of it in keyset order,
-/// with `totalCount` counting `count_column` over the whole of `base` if asked.
+/// A root connection over the rows `base` selects where `condition` holds: one page
+/// of them in keyset order, with `totalCount` counting their ids if asked.
 pub async fn keyset_connection<E, N>(
     db: &Reader,
     base: Select<E>,
-    count_column: E::Column,
+    condition: Condition,
     page: &Page,
     keyset: Keyset<E::Column, E::Column>,
     cursor_of: impl Fn(&E::Model) -> Cursor,
@@ -302,9 +312,15 @@ where
 {
     let total = TotalCount::Query(
         db.clone(),
-        Box::new(base.clone().select_only().column(count_column).into_query()),
+        Box::new(
+            base.clone()
+                .filter(condition.clone())
+                .select_only()
+                .column(keyset.id)
+                .into_query(),
+        ),
     );
-    let select = keyset.apply(base, page)?;
+    let select = keyset.apply(base, condition, page)?;
     let rows: Vec<Arc<E::Model>> =
         crate::db::fetch_all::<E::Model>(db, select.build(db.get_database_backend()))
             .await?
@@ -366,6 +382,41 @@ mod tests {
         assert_eq!(Cursor::decode(&text, "name").ok(), Some(cursor));
         assert!(Cursor::decode(&text, "published_at_desc").is_err());
         assert!(Cursor::decode("not a cursor", "name").is_err());
+    }
+
+    #[test]
+    fn the_cursor_bounds_the_key_before_other_conditions() -> AppResult<()> {
+        use entity::article;
+        use sea_orm::DatabaseBackend;
+        let keyset = Keyset {
+            key: article::Column::PublishedAt,
+            id: article::Column::Id,
+            descending: true,
+        };
+        let after = Cursor {
+            value: SortValue::Time(1_700_000_000_000_000),
+            id: 42,
+        };
+        let page = PageArgs {
+            first: Some(20),
+            after: Some(after.encode("published_at_desc")),
+            ..PageArgs::default()
+        }
+        .page("published_at_desc")?;
+        let visible = Condition::all().add(article::Column::PublishedAt.lte("2100-01-01"));
+        let sql = keyset
+            .apply(article::Entity::find(), visible, &page)?
+            .build(DatabaseBackend::Sqlite)
+            .to_string();
+        let bounds: Vec<usize> = sql
+            .match_indices(r#""article"."published_at" <= "#)
+            .map(|(at, _)| at)
+            .collect();
+        assert_eq!(bounds.len(), 2, "{sql}");
+        let cursor_bound = sql.find("2023-11-14").unwrap_or(usize::MAX);
+        let other_bound = sql.find("2100-01-01").unwrap_or(0);
+        assert!(cursor_bound < other_bound, "{sql}");
+        Ok(())
     }
 
     #[test]

@@ -111,11 +111,10 @@ where
 {
     let page = args.page(order)?;
     let inner = loaders::loader(ctx)?.loader();
-    let base = E::find().filter(E::visible(&inner.visibility));
     keyset_connection(
         &inner.db,
-        base,
-        E::id_column(),
+        E::find(),
+        E::visible(&inner.visibility),
         &page,
         keyset,
         cursor_of,

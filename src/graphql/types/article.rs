@@ -437,9 +437,7 @@ pub async fn list(
     }
     let inner = loaders::loader(ctx)?.loader();
     let page = args.page(order.name())?;
-    let base = article::Entity::find()
-        .filter(inner.visibility.articles())
-        .filter(filter.condition()?);
+    let base = article::Entity::find();
     let base = if reads_body(ctx) {
         base
     } else {
@@ -448,7 +446,9 @@ pub async fn list(
     keyset_connection(
         &inner.db,
         base,
-        article::Column::Id,
+        Condition::all()
+            .add(inner.visibility.articles())
+            .add(filter.condition()?),
         &page,
         order.keyset(),
         |row| order.cursor(row),
@@ -573,10 +573,7 @@ impl ContentLoader {
         // the owners' link table.
         let mut select = ArticleOrder::PublishedAtDesc
             .keyset()
-            .apply(
-                article::Entity::find().filter(self.visibility.articles()),
-                page,
-            )?
+            .apply(article::Entity::find(), self.visibility.articles(), page)?
             .into_query();
         select.join(
             JoinType::InnerJoin,
