@@ -37,7 +37,7 @@ pub const PAGE_SIZE: u32 = 16_384;
 pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     let args = DatabaseArgs {
         max_connections: if is_sqlite(&args.database_url) {
-            1
+            Some(1)
         } else {
             args.max_connections
         },
@@ -113,7 +113,7 @@ async fn connect_with(
     let in_memory =
         args.database_url.contains(":memory:") || args.database_url.contains("mode=memory");
     options
-        .max_connections(if in_memory { 1 } else { args.max_connections })
+        .max_connections(if in_memory { 1 } else { args.pool_size() })
         .min_connections(if in_memory { 1 } else { 0 })
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10))

@@ -106,7 +106,7 @@ impl TestApp {
         };
         let args = DatabaseArgs {
             database_url: url,
-            max_connections: 4,
+            max_connections: Some(4),
         };
         let mut db = bantin::db::connect(&args).await.expect("connect");
         // The search indexer polls on a pool of its own, outside the statement count.
