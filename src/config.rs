@@ -20,6 +20,11 @@ pub struct DatabaseArgs {
 }
 
 impl DatabaseArgs {
+    /// Whether the database is a SQLite file (or in memory).
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+
     /// The pool's size: [`Self::max_connections`] if set, else 16 on PostgreSQL and 8
     /// on SQLite. Each SQLite connection is a thread of its own with its own page
     /// cache, prepared statements and allocator arena, about 8 MB under load; on two
@@ -27,7 +32,7 @@ impl DatabaseArgs {
     pub fn pool_size(&self) -> u32 {
         match self.max_connections {
             Some(size) => size,
-            None if self.database_url.starts_with("sqlite:") => 8,
+            None if self.is_sqlite() => 8,
             None => 16,
         }
     }

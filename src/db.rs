@@ -36,7 +36,7 @@ pub const PAGE_SIZE: u32 = 16_384;
 /// SQLite it is a single connection, which [`RollbackJournal`] relies on.
 pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     let args = DatabaseArgs {
-        max_connections: if is_sqlite(&args.database_url) {
+        max_connections: if args.is_sqlite() {
             Some(1)
         } else {
             args.max_connections
@@ -44,10 +44,6 @@ pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseCon
         ..args.clone()
     };
     connect_with(&args, 8).await
-}
-
-fn is_sqlite(url: &str) -> bool {
-    url.starts_with("sqlite:")
 }
 
 /// A bulk write to SQLite through a rollback journal instead of the WAL: in WAL
@@ -152,7 +148,7 @@ async fn connect_with(
     Database::connect(options).await.map_err(|error| {
         // Opening a SQLite file sets WAL mode, which waits for a writer that has the
         // file in rollback-journal mode: an import that had it to itself.
-        let hint = if is_sqlite(&args.database_url) && error.to_string().contains("locked") {
+        let hint = if args.is_sqlite() && error.to_string().contains("locked") {
             " (another process is writing it, such as a `bantin import`: try again when it ends)"
         } else {
             ""

@@ -889,18 +889,16 @@ fn one_of<C: ColumnTrait>(backend: DatabaseBackend, column: C, ids: Vec<i64>) ->
 pub(crate) fn any_of(backend: DatabaseBackend, expr: Expr, ids: Vec<i64>) -> SimpleExpr {
     match backend {
         DatabaseBackend::Postgres => expr.eq(PgFunc::any(ids)),
-        DatabaseBackend::Sqlite => {
-            let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-            expr.in_subquery(
-                Query::select()
-                    .column(Alias::new("value"))
-                    .from_function(
-                        Func::cust(Alias::new("json_each")).arg(format!("[{list}]")),
-                        Alias::new("ids"),
-                    )
-                    .take(),
-            )
-        }
+        DatabaseBackend::Sqlite => expr.in_subquery(
+            Query::select()
+                .column(Alias::new("value"))
+                .from_function(
+                    Func::cust(Alias::new("json_each"))
+                        .arg(serde_json::Value::from(ids).to_string()),
+                    Alias::new("ids"),
+                )
+                .take(),
+        ),
         _ => expr.is_in(ids),
     }
 }
