@@ -14,7 +14,10 @@
 //! the objects of the relations of content (an article's people, a person's
 //! positions, a position's organization, ...). The lists of those relations are
 //! resolved in place the same way ([`InlineList`]): an item that is ready is not
-//! made into a future joined with all the others.
+//! made into a future joined with all the others. A future needs a heap place of
+//! its own only while it waits: one that was ready leaves its place to the next
+//! field or item ([`Spare`]), so a list of ready objects costs one allocation for
+//! their futures, not one each.
 //!
 //! A selection that is not a plain list of fields (a fragment, a directive) goes
 //! the usual way. So would every selection under a schema extension, which wraps
@@ -68,6 +71,47 @@ impl<T: ContainerType> OutputType for Inline<T> {
 
 type FieldFuture<'a> = Pin<Box<dyn Future<Output = ServerResult<(Name, Value)>> + Send + 'a>>;
 
+/// A field's value put into `object`, or its error reported.
+fn done(
+    ctx: &ContextSelectionSet<'_>,
+    object: &mut IndexMap<Name, Value>,
+    result: ServerResult<(Name, Value)>,
+) {
+    match result {
+        Ok((name, value)) => insert(object, name, value),
+        Err(error) => ctx.add_error(error),
+    }
+}
+
+/// One heap place for futures of one type, used again: a future that was ready
+/// when first polled is done with its place, and the next one goes there instead
+/// of into a new allocation. Only a future that waits keeps its place.
+struct Spare<F>(Option<Pin<Box<F>>>);
+
+impl<F> Default for Spare<F> {
+    fn default() -> Self {
+        Self(None)
+    }
+}
+
+impl<F: Future> Spare<F> {
+    /// `future`, pinned in the spare place if there is one.
+    fn hold(&mut self, future: F) -> Pin<Box<F>> {
+        match self.0.take() {
+            Some(mut place) => {
+                place.set(future);
+                place
+            }
+            None => Box::pin(future),
+        }
+    }
+
+    /// Keeps the place of a future that is done, for the next one.
+    fn keep(&mut self, place: Pin<Box<F>>) {
+        self.0 = Some(place);
+    }
+}
+
 /// The fields of `root` selected in `ctx`, as an object.
 async fn resolve<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
@@ -84,45 +128,51 @@ async fn resolve<'a, T: ContainerType>(
 
     let mut object = IndexMap::with_capacity(items.len());
     let mut waiting: Vec<FieldFuture<'a>> = Vec::new();
-    let mut done = |result: ServerResult<(Name, Value)>| match result {
-        Ok((name, value)) => insert(&mut object, name, value),
-        Err(error) => ctx.add_error(error),
-    };
-    for selection in items {
-        let Selection::Field(field) = &selection.node else {
-            continue;
-        };
-        if field.node.name.node == "__typename" {
-            let name = field.node.response_key().node.clone();
-            done(Ok((
-                name,
-                Value::String(root.introspection_type_name().into_owned()),
-            )));
-            continue;
+    // Every field is made and polled once in one go, in a single poll: the spare
+    // place holds a future of a concrete type, which must not be part of this
+    // future's own state (an object's fields resolve objects in turn, and the
+    // type would contain itself); a waiting one is kept as a `dyn` future.
+    std::future::poll_fn(|cx| {
+        let mut spare = Spare::default();
+        for selection in items {
+            let Selection::Field(field) = &selection.node else {
+                continue;
+            };
+            if field.node.name.node == "__typename" {
+                let name = field.node.response_key().node.clone();
+                let value = Value::String(root.introspection_type_name().into_owned());
+                done(ctx, &mut object, Ok((name, value)));
+                continue;
+            }
+            let owned = ctx.clone();
+            let mut future = spare.hold(async move {
+                let ctx_field = owned.with_field(field);
+                let name = field.node.response_key().node.clone();
+                let value = root.resolve_field(&ctx_field).await?.unwrap_or_default();
+                Ok((name, value))
+            });
+            match future.as_mut().poll(cx) {
+                Poll::Ready(result) => {
+                    done(ctx, &mut object, result);
+                    spare.keep(future);
+                }
+                Poll::Pending => waiting.push(future),
+            }
         }
-        let ctx = ctx.clone();
-        let mut future: FieldFuture<'a> = Box::pin(async move {
-            let ctx_field = ctx.with_field(field);
-            let name = field.node.response_key().node.clone();
-            let value = root.resolve_field(&ctx_field).await?.unwrap_or_default();
-            Ok((name, value))
-        });
-        match std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
-            Poll::Ready(result) => done(result),
-            Poll::Pending => waiting.push(future),
-        }
-    }
+        Poll::Ready(())
+    })
+    .await;
     match waiting.len() {
         0 => {}
         1 => {
             for future in waiting {
-                done(future.await);
+                done(ctx, &mut object, future.await);
             }
         }
         _ => {
             let mut set: FuturesUnordered<_> = waiting.into_iter().collect();
             while let Some(result) = set.next().await {
-                done(result);
+                done(ctx, &mut object, result);
             }
         }
     }
@@ -164,9 +214,10 @@ impl<T: ContainerType> OutputType for InlineList<T> {
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let mut values = Vec::with_capacity(self.0.len());
-        let mut waiting = FuturesUnordered::new();
+        let mut waiting = Vec::new();
+        let mut spare = Spare::default();
         for (index, item) in self.0.iter().enumerate() {
-            let mut future = Box::pin(async move {
+            let mut future = spare.hold(async move {
                 let ctx = ctx.with_index(index);
                 let value = resolve(&ctx, item)
                     .await
@@ -174,16 +225,23 @@ impl<T: ContainerType> OutputType for InlineList<T> {
                 Ok::<_, ServerError>((index, value))
             });
             match std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
-                Poll::Ready(result) => values.push(result?.1),
+                Poll::Ready(result) => {
+                    values.push(result?.1);
+                    spare.keep(future);
+                }
                 Poll::Pending => {
                     values.push(Value::Null);
                     waiting.push(future);
                 }
             }
         }
-        while let Some(result) = waiting.next().await {
-            let (index, value) = result?;
-            values[index] = value;
+        // Made only when some item waits: an empty set allocates too.
+        if !waiting.is_empty() {
+            let mut waiting: FuturesUnordered<_> = waiting.into_iter().collect();
+            while let Some(result) = waiting.next().await {
+                let (index, value) = result?;
+                values[index] = value;
+            }
         }
         Ok(Value::List(values))
     }
@@ -219,5 +277,41 @@ fn insert(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
             }
         }
         _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::{Future, ready};
+    use std::task::{Context, Poll, Waker};
+
+    use super::Spare;
+
+    /// The place of a future that was ready is the next one's; a waiting one
+    /// keeps its own, and the one after it gets a new place.
+    #[test]
+    fn a_ready_future_leaves_its_place_to_the_next() {
+        let mut cx = Context::from_waker(Waker::noop());
+        let make = |value: u32| async move {
+            if value == 2 {
+                std::future::pending::<()>().await;
+            }
+            ready(value).await
+        };
+        let mut spare = Spare::default();
+
+        let mut first = spare.hold(make(1));
+        assert_eq!(first.as_mut().poll(&mut cx), Poll::Ready(1));
+        let place = std::ptr::from_ref(&*first);
+        spare.keep(first);
+
+        let mut second = spare.hold(make(2));
+        assert_eq!(std::ptr::from_ref(&*second), place);
+        assert_eq!(second.as_mut().poll(&mut cx), Poll::Pending);
+
+        let mut third = spare.hold(make(3));
+        assert_ne!(std::ptr::from_ref(&*third), place);
+        assert_eq!(third.as_mut().poll(&mut cx), Poll::Ready(3));
+        assert_eq!(second.as_mut().poll(&mut cx), Poll::Pending);
     }
 }
