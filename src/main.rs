@@ -35,9 +35,10 @@ fn return_freed_memory_promptly() {
 
 /// SQLite's allocations, made through mimalloc instead of the C library's
 /// `malloc`. SQLite allocates on each connection's own thread, where glibc gives
-/// every thread an arena of its own and keeps what is freed there: a SQLite
-/// server held about 8 MB more per pooled connection (see BENCHMARKS.md). Through
-/// mimalloc, memory SQLite frees goes back to the system as the rest does.
+/// every thread an arena of its own and keeps what is freed there; through
+/// mimalloc, memory SQLite frees goes back to the system as the rest does. After
+/// a front-page and an article-page load a SQLite server held 83 MB against 101
+/// (see BENCHMARKS.md).
 mod sqlite_memory {
     use std::ffi::{c_int, c_void};
 
