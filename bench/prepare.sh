@@ -1,7 +1,8 @@
 # Shared set-up of the benchmarks, sourced by run.sh and search.sh: installs wrk
 # and PostgreSQL when missing, starts PostgreSQL, builds bantin, generates the corpus
 # and imports it into PostgreSQL ($DSN) and SQLite ($SQLITE) unless already there.
-# Expects ROOT, WORK, SIZE, SEED, PG_ADMIN, DB, DSN to be set. Defines `cleanup`
+# Expects ROOT, WORK, SIZE, SEED, PG_ADMIN, DB, DSN to be set, and PORTS to the ports
+# the caller's servers listen on (checked to be free first). Defines `cleanup`
 # (stops the server in $PID) and `wait_for_index URL`.
 
 # The benchmarks' server, started in the background; `cleanup` stops it.
@@ -31,6 +32,17 @@ wait_for_index() {  # url
     done
     echo "the search index of $1 was not built in 10 minutes" >&2; exit 1
 }
+
+# Stops the run when something already listens on the port: the readiness check
+# would find that server, and the run would measure it instead of its own.
+need_free_port() {  # port
+    if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then
+        echo "port $1 is in use: stop what listens there, then run again" >&2
+        exit 1
+    fi
+}
+
+for port in ${PORTS:-}; do need_free_port "$port"; done
 
 need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
 need wrk wrk

@@ -32,6 +32,7 @@ mkdir -p "$OUT" "$WORK/bodies"
 need() { command -v "$1" > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" > /dev/null; }; }
 need node nodejs
 need npm npm
+PORTS="5400 5401 5200 5100"
 # shellcheck source=bench/prepare.sh
 . bench/prepare.sh
 echo "--- building the baseline"
@@ -89,6 +90,7 @@ start() {  # server -> sets PID, URL, KIND
         sleep 0.5
     done
     [ "$code" = 200 ] || { echo "$1 did not come up" >&2; exit 1; }
+    kill -0 "$PID" 2> /dev/null || { echo "$1 exited: see $OUT/$1.log" >&2; exit 1; }
     if [ "$KIND" = bantin ]; then wait_for_index "$URL"; fi
 }
 

@@ -16,6 +16,7 @@ DSN="$PG_ADMIN/$DB"
 WORK=target/bench
 OUT=$WORK/results/search-$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
+PORTS="5410 5411"
 # shellcheck source=bench/prepare.sh
 . bench/prepare.sh
 need /usr/bin/time time
