@@ -27,8 +27,9 @@ impl DatabaseArgs {
 
     /// The pool's size: [`Self::max_connections`] if set, else 16 on PostgreSQL and 8
     /// on SQLite. Each SQLite connection is a thread of its own with its own page
-    /// cache, prepared statements and allocator arena, about 8 MB under load; on two
-    /// cores, 16 read no faster than 8 and held 65 MB more (see BENCHMARKS.md).
+    /// cache and prepared statements; on two cores, 16 read no faster than 8 and held
+    /// 65 MB more (measured before SQLite's smaller page cache and mimalloc; see
+    /// BENCHMARKS.md).
     pub fn pool_size(&self) -> u32 {
         match self.max_connections {
             Some(size) => size,

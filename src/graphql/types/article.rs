@@ -636,6 +636,7 @@ impl Loader<ArticleCountOf> for ContentLoader {
         for key in keys {
             groups.entry(key.owner).or_default().push(key.id);
         }
+        let backend = self.db.get_database_backend();
         let mut out = HashMap::new();
         for (owner, owners) in groups {
             let (link, owner_column) = owner.link();
@@ -653,13 +654,9 @@ impl Loader<ArticleCountOf> for ContentLoader {
                 )
                 .expr_as(owner_expr.clone(), Alias::new("owner_id"))
                 .expr_as(Expr::cust("COUNT(*)"), Alias::new("count"))
-                .and_where(loaders::any_of(
-                    self.db.get_database_backend(),
-                    owner_expr.clone(),
-                    owners,
-                ))
+                .and_where(loaders::any_of(backend, owner_expr, owners))
                 .group_by_col((Alias::new(link), Alias::new(owner_column)));
-            let statement = self.db.get_database_backend().build(&select);
+            let statement = backend.build(&select);
             let rows = self
                 .db
                 .query_all_raw(statement)
