@@ -11,6 +11,7 @@ use async_graphql::parser::types::{
 };
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -27,7 +28,7 @@ use crate::auth::{Actor, AuthError};
 use crate::config::{Limits, ServeArgs};
 use crate::db::{Metric, Reader};
 use crate::domain::visibility::{Clock, Viewer, Visibility};
-use crate::graphql::documents::Documents;
+use crate::graphql::documents::{Documents, Parsed};
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{Schemas, build_schema};
 use crate::graphql::shapes::Shapes;
@@ -178,7 +179,42 @@ async fn graphql(
         crate::graphql::order::restore(&mut response.data, document, operation);
     }
     crate::error::code_errors(&mut response);
-    GraphQLResponse::from(response).into_response()
+    respond(response, parsed.as_deref())
+}
+
+/// The HTTP response for a GraphQL response, with the headers async-graphql-axum
+/// would give it; its body written by [`crate::graphql::json`], in a buffer the size
+/// of the last response to the same document.
+fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Response {
+    let expected = parsed.map_or(0, Parsed::body_bytes);
+    let body = match crate::graphql::json::body(&response, expected) {
+        Ok(body) => body,
+        Err(error) => {
+            tracing::error!(%error, "could not write a response");
+            return refusal(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+                "the response could not be written".to_owned(),
+            );
+        }
+    };
+    if let Some(parsed) = parsed {
+        parsed.wrote_body(body.len());
+    }
+    let mut http = Response::new(Body::from(body));
+    let headers = http.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/graphql-response+json"),
+    );
+    if response.is_ok()
+        && let Some(cache_control) = response.cache_control.value()
+        && let Ok(value) = HeaderValue::from_str(&cache_control)
+    {
+        headers.insert(header::CACHE_CONTROL, value);
+    }
+    headers.extend(std::mem::take(&mut response.http_headers));
+    http
 }
 
 /// The operation of `document` a request runs: the only one, or the one it names.

@@ -17,6 +17,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
@@ -41,12 +42,16 @@ struct Kept {
 }
 
 /// A parsed document, and what is known of it: whether it is valid, what it
-/// selects of each type.
+/// selects of each type, how long its last response was.
 pub struct Parsed {
     pub document: ExecutableDocument,
     valid: OnceCell<bool>,
     projection: OnceLock<Option<Arc<Projection>>>,
+    body_bytes: AtomicUsize,
 }
+
+/// The room made for a response body when nothing better is known.
+const FIRST_BODY_BYTES: usize = 1024;
 
 impl Parsed {
     /// Whether the document is valid, as `check` says the first time it is asked
@@ -67,6 +72,23 @@ impl Parsed {
             .get_or_init(|| Projection::of_document(registry, &self.document).map(Arc::new))
             .clone()
     }
+
+    /// The room to make for the body of a response to this document: the length of
+    /// the last one and an eighth more, so that a response a little longer than the
+    /// last is still written without growing its buffer.
+    pub fn body_bytes(&self) -> usize {
+        let last = self.body_bytes.load(Ordering::Relaxed);
+        if last == 0 {
+            FIRST_BODY_BYTES
+        } else {
+            last + last / 8
+        }
+    }
+
+    /// Notes the length of a response's body.
+    pub fn wrote_body(&self, bytes: usize) {
+        self.body_bytes.store(bytes, Ordering::Relaxed);
+    }
 }
 
 impl Documents {
@@ -79,6 +101,7 @@ impl Documents {
             document: async_graphql::parser::parse_query(query).ok()?,
             valid: OnceCell::new(),
             projection: OnceLock::new(),
+            body_bytes: AtomicUsize::new(0),
         });
         if query.len() <= BUDGET {
             let mut kept = self.lock();
@@ -135,6 +158,19 @@ mod tests {
             panic!("the document parses");
         };
         assert!(!several.valid(check).await);
+    }
+
+    #[test]
+    fn the_room_for_a_body_follows_the_last_one() {
+        let documents = Documents::default();
+        let Some(parsed) = documents.get("{ articles { totalCount } }") else {
+            panic!("the document parses");
+        };
+        assert_eq!(parsed.body_bytes(), FIRST_BODY_BYTES);
+        parsed.wrote_body(32_000);
+        assert_eq!(parsed.body_bytes(), 36_000);
+        parsed.wrote_body(100);
+        assert_eq!(parsed.body_bytes(), 112);
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod connection;
 pub mod documents;
 pub mod ids;
 pub mod inline;
+pub mod json;
 pub mod loaders;
 pub mod mutation;
 pub mod order;
