@@ -270,8 +270,7 @@ macro_rules! light {
 light! {
     organization { id, name }
     person { id, slug, full_name }
-    position { id, person_id, organization_id, title, starts_on, start_precision, ends_on,
-        end_precision }
+    position { id, person_id, organization_id, title }
 }
 
 #[cfg(test)]

@@ -20,7 +20,8 @@ use futures_util::future::BoxFuture;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use futures_util::task::ArcWake;
 use sea_orm::sea_query::{
-    Alias, Asterisk, Expr, ExprTrait, Func, Iden, PgFunc, Query, SelectStatement, SimpleExpr,
+    Alias, Asterisk, Expr, ExprTrait, Func, Iden, NullOrdering, PgFunc, Query, SelectStatement,
+    SimpleExpr,
 };
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseBackend, DbErr, EntityTrait, Identity,
@@ -266,8 +267,7 @@ content!(
         "statements"],
     organization as "Organization" reading only ["id", "name", "children", "positions",
         "events", "documents", "articles"],
-    position as "Position" reading only ["id", "title", "organization", "person", "startsOn",
-        "startPrecision", "endsOn", "endPrecision", "heldOn"],
+    position as "Position" reading only ["id", "title", "organization", "person"],
     event,
     document,
     media,
@@ -384,7 +384,7 @@ pub trait HasMany: Send + Sync + 'static {
     fn foreign_key() -> <Self::Entity as EntityTrait>::Column;
     /// The owner of a row.
     fn owner_of(model: &<Self::Entity as EntityTrait>::Model) -> Option<i64>;
-    /// The order of the rows of one owner.
+    /// The order of the rows of one owner (a null last).
     fn order() -> Vec<(<Self::Entity as EntityTrait>::Column, Order)>;
     /// The row each row points at that may be read along with it.
     fn along() -> Option<Along<Self::Entity>> {
@@ -543,7 +543,7 @@ where
                         .filter(one_of(backend, F::foreign_key(), ids))
                         .filter(F::Entity::visible(visibility));
                     for (column, order) in F::order() {
-                        select = select.order_by(column, order);
+                        select = select.order_by_with_nulls(column, order, NullOrdering::Last);
                     }
                     if let Some(light) = &light {
                         select = select
@@ -751,13 +751,15 @@ macro_rules! link {
 }
 
 has_many!(
-    /// The positions a person holds, with their organizations.
-    PositionsOfPerson: position by PersonId(person_id) order Id Asc;
+    /// The positions a person holds, with their organizations; earliest start
+    /// first, those with an unknown start last.
+    PositionsOfPerson: position by PersonId(person_id) order StartsOn Asc, Id Asc;
         with "Position"."organization" -> organization by OrganizationId
 );
 has_many!(
-    /// The positions in an organization, with the people holding them.
-    PositionsInOrganization: position by OrganizationId(organization_id) order Id Asc;
+    /// The positions in an organization, with the people holding them; earliest
+    /// start first, those with an unknown start last.
+    PositionsInOrganization: position by OrganizationId(organization_id) order StartsOn Asc, Id Asc;
         with "Position"."person" -> person by PersonId
 );
 has_many!(

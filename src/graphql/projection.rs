@@ -21,6 +21,14 @@ use async_graphql::{Context, Name, Positioned};
 /// The root fields whose resolvers read rows beyond the fields selected on them.
 const READS_WHOLE_ROWS: &[&str] = &["search"];
 
+/// Arguments that make a resolver read fields of the rows it returns, as if they
+/// were selected: (object type, field, argument, field read on the field's type).
+/// `positions(at:)` keeps the positions held on a day, which reads their dates.
+const ARGUMENTS_READ: &[(&str, &str, &str, &str)] = &[
+    ("Person", "positions", "at", "heldOn"),
+    ("Organization", "positions", "at", "heldOn"),
+];
+
 /// The fields selected on each object type.
 #[derive(Debug, Default)]
 pub struct Projection {
@@ -140,21 +148,28 @@ impl Walk<'_> {
                         // Introspection reads the schema, not rows.
                         continue;
                     }
-                    for object in self.objects(parent) {
+                    let objects = self.objects(parent);
+                    for object in &objects {
                         into.add(object, name);
                     }
                     if field.node.selection_set.node.items.is_empty() {
                         continue;
                     }
-                    match parent.field_by_name(name) {
-                        Some(meta) => self.selection_set(
-                            into,
-                            &field.node.selection_set.node,
-                            MetaTypeName::concrete_typename(&meta.ty),
-                            depth + 1,
-                        ),
-                        None => into.whole_rows = true,
+                    let Some(meta) = parent.field_by_name(name) else {
+                        into.whole_rows = true;
+                        continue;
+                    };
+                    let ty = MetaTypeName::concrete_typename(&meta.ty);
+                    for (_, _, _, read) in
+                        ARGUMENTS_READ.iter().filter(|(object, on, argument, _)| {
+                            *on == name
+                                && objects.contains(object)
+                                && field.node.get_argument(argument).is_some()
+                        })
+                    {
+                        into.add(ty, read);
                     }
+                    self.selection_set(into, &field.node.selection_set.node, ty, depth + 1);
                 }
                 Selection::FragmentSpread(spread) => {
                     match self.fragments.get(&spread.node.fragment_name.node) {

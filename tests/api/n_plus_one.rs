@@ -210,6 +210,84 @@ async fn light_rows_serve_what_whole_rows_serve(app: &TestApp) {
     );
 }
 
+/// Positions listed without their dates are read without them, and come in the
+/// order whole ones do: earliest start first, those with an unknown start last
+/// (the database orders them, as light rows have no dates to sort by). A day to
+/// hold them on (`positions(at:)`) reads the dates.
+async fn positions_read_without_dates_keep_their_order(app: &TestApp) {
+    let editor = app.token(bantin::auth::Role::Editor, "positions").await;
+    let ids = app
+        .data(
+            r#"{ person(slug: "vo-van-thuong") { id positions { organization { id } } } }"#,
+            json!({}),
+        )
+        .await;
+    let person = &ids["person"]["id"];
+    let organization = &ids["person"]["positions"][0]["organization"]["id"];
+    let create = r#"mutation($input: PositionInput!) { createPosition(input: $input) {
+        position { id } userErrors { code } } }"#;
+    // Added last, so with the highest ids: one that started before all the others,
+    // and one whose start is not known.
+    for starts_on in [json!("2011-01-01"), Value::Null] {
+        let input = json!({ "input": { "person": person, "organization": organization,
+            "title": "Bí thư Tỉnh ủy", "startsOn": starts_on } });
+        let created = app.data_as(&editor, create, input).await;
+        assert_eq!(
+            created["createPosition"]["userErrors"],
+            json!([]),
+            "{created}"
+        );
+    }
+    let light =
+        r#"{ person(slug: "vo-van-thuong") { positions { id title organization { name } } } }"#;
+    let whole = r#"{ person(slug: "vo-van-thuong") { positions { id title organization { name } startsOn } } }"#;
+    // Read: named before the statement's order (which names it in any case).
+    let reads_starts = |statements: &[String]| {
+        statements.iter().any(|sql| {
+            sql.split(" ORDER BY ")
+                .next()
+                .is_some_and(|read| read.contains(r#""position"."starts_on""#))
+        })
+    };
+    let statements = app.statements_of(light, json!({})).await;
+    assert!(
+        !reads_starts(&statements)
+            && statements
+                .iter()
+                .any(|sql| sql.contains(r#""position"."title""#)),
+        "{statements:?}"
+    );
+    let mut expected = app.data(whole, json!({})).await;
+    let starts: Vec<Value> = expected["person"]["positions"]
+        .as_array()
+        .map(|positions| positions.iter().map(|p| p["startsOn"].clone()).collect())
+        .unwrap_or_default();
+    assert_eq!(starts.len(), 8, "{expected}");
+    assert_eq!(starts.first(), Some(&json!("2011-01-01")), "{expected}");
+    assert_eq!(starts.last(), Some(&Value::Null), "{expected}");
+    strip(&mut expected, &["startsOn"]);
+    assert_eq!(app.data(light, json!({})).await, expected);
+
+    let on_a_day = r#"{ person(slug: "vo-van-thuong") { positions(at: "2023-06-01") { title } } }"#;
+    let statements = app.statements_of(on_a_day, json!({})).await;
+    assert!(reads_starts(&statements), "{statements:?}");
+    let held = app.data(on_a_day, json!({})).await;
+    let mut expected = app
+        .data(
+            r#"{ person(slug: "vo-van-thuong") { positions(at: "2023-06-01") { title startsOn } } }"#,
+            json!({}),
+        )
+        .await;
+    strip(&mut expected, &["startsOn"]);
+    assert_eq!(held, expected);
+    let titles = held["person"]["positions"].as_array().map_or(0, Vec::len);
+    assert!((1..8).contains(&titles), "{held}");
+    assert_eq!(
+        held["person"]["positions"][0]["title"], "Bí thư Tỉnh ủy",
+        "{held}"
+    );
+}
+
 /// Removes the keys from every object in `value`.
 fn strip(value: &mut Value, keys: &[&str]) {
     match value {
@@ -404,6 +482,7 @@ crate::on_both!(
     a_page_of_headlines_does_not_read_bodies,
     a_list_of_names_reads_only_the_columns_it_shows,
     light_rows_serve_what_whole_rows_serve,
+    positions_read_without_dates_keep_their_order,
     fields_selected_twice_are_merged,
     a_query_reads_through_one_connection,
     many_queries_share_a_small_pool,

@@ -19,10 +19,11 @@ use crate::graphql::types::{Event, Organization, Statement};
 /// A person, named family-middle-given.
 pub struct Person(pub Arc<person::Model>);
 
-/// Keeps the positions held on `at`, or all of them; earliest start first, those
-/// with an unknown start last.
-pub fn held(mut rows: Vec<Arc<position::Model>>, at: Option<Date>) -> Vec<Position> {
-    rows.sort_by_key(|p| (p.starts_on.is_none(), p.starts_on, p.id));
+/// Keeps the positions held on `at`, or all of them, in the order they were read
+/// (earliest start first, those with an unknown start last: see
+/// `loaders::PositionsOfPerson`). Without `at`, the rows may be light ones,
+/// without their dates.
+pub fn held(rows: Vec<Arc<position::Model>>, at: Option<Date>) -> Vec<Position> {
     rows.into_iter()
         .filter(|p| {
             at.is_none_or(|Date(day)| {
