@@ -268,6 +268,7 @@ macro_rules! light {
 }
 
 light! {
+    event { id, slug, name, starts_on, starts_at, date_precision }
     organization { id, name }
     person { id, slug, full_name }
     position { id, person_id, organization_id, title }

@@ -161,21 +161,25 @@ async fn a_list_of_names_reads_only_the_columns_it_shows(app: &TestApp) {
 async fn light_rows_serve_what_whole_rows_serve(app: &TestApp) {
     const FIELDS: &str = r#"
         fragment P on Person { id slug name articles(first: 2) { nodes { slug } }
-            events { slug } statements { id } HEAVY_P }
+            events { ...E } statements { id } HEAVY_P }
         fragment Pos on Position { id title startsOn startPrecision endsOn endPrecision
             heldOn(day: "2023-01-01") person { id slug name } HEAVY_POS }
         fragment O on Organization { id name children { id name } positions { id title }
-            events { slug } documents { code } articles(first: 2) { nodes { slug } } HEAVY_O }"#;
+            events { ...E } documents { code } articles(first: 2) { nodes { slug } } HEAVY_O }
+        fragment E on Event { id slug name startsOn startsAt datePrecision organizers { id }
+            participants { role person { slug } } documents { code } awards { id }
+            statements { id } articles(first: 2) { nodes { slug } } HEAVY_E }"#;
     let query = |heavy: bool| {
-        let [p, pos, o] = if heavy {
-            ["bio", "note", "description"]
+        let [p, pos, o, e] = if heavy {
+            ["bio", "note", "description", "location"]
         } else {
-            ["", "", ""]
+            ["", "", "", ""]
         };
         let fields = FIELDS
             .replace("HEAVY_POS", pos)
             .replace("HEAVY_P", p)
-            .replace("HEAVY_O", o);
+            .replace("HEAVY_O", o)
+            .replace("HEAVY_E", e);
         format!(
             "{{ articles(first: 20) {{ nodes {{ slug
                 people {{ ...P positions {{ ...Pos organization {{ ...O }} }} }}
@@ -188,8 +192,13 @@ async fn light_rows_serve_what_whole_rows_serve(app: &TestApp) {
         !names_column(&statements, r#""person"."bio""#),
         "{statements:?}"
     );
+    assert!(
+        !names_column(&statements, r#""event"."description""#)
+            && names_column(&statements, r#""event"."slug""#),
+        "{statements:?}"
+    );
     let mut whole = app.data(&query(true), json!({})).await;
-    strip(&mut whole, &["bio", "note", "description"]);
+    strip(&mut whole, &["bio", "note", "description", "location"]);
     assert_eq!(app.data(&light, json!({})).await, whole);
     let positions: Vec<&Value> = whole["articles"]["nodes"]
         .as_array()
@@ -208,6 +217,8 @@ async fn light_rows_serve_what_whole_rows_serve(app: &TestApp) {
             .any(|p| p["organization"]["name"].is_string()),
         "{whole}"
     );
+    let events = whole.to_string().matches(r#""datePrecision":"#).count();
+    assert!(events > 0, "{whole}");
 }
 
 /// Positions listed without their dates are read without them, and come in the
