@@ -205,7 +205,12 @@ pub async fn fetch_with<M>(
     stmt: Statement,
     decode: impl Fn(&mut Cells<'_>) -> Result<M, DbErr>,
 ) -> Result<Vec<M>, DbErr> {
-    db.rows_with(stmt, |row| decode(&mut Cells::new(row))).await
+    let rows = db.rows(stmt).await?;
+    let mut decoded = Vec::with_capacity(rows.len());
+    for row in &rows {
+        decoded.push(decode(&mut Cells::new(row))?);
+    }
+    Ok(decoded)
 }
 
 #[cfg(test)]

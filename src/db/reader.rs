@@ -122,28 +122,6 @@ impl Reader {
         rows
     }
 
-    /// The rows `stmt` returns, each decoded by `decode` (on a held connection,
-    /// straight from the driver's rows, without SeaORM's list of them).
-    pub async fn rows_with<M>(
-        &self,
-        stmt: Statement,
-        mut decode: impl FnMut(&QueryResult) -> Result<M, DbErr>,
-    ) -> Result<Vec<M>, DbErr> {
-        let Some(held) = &self.held else {
-            let rows = self.rows(stmt).await?;
-            return rows.iter().map(decode).collect();
-        };
-        let report = self.report(&stmt);
-        let decoded = on_held!(held, |connection| {
-            match Box::pin(bound(stmt).fetch_all(connection)).await {
-                Ok(rows) => decode_all(rows, &mut decode),
-                Err(error) => Err(query_error(error)),
-            }
-        });
-        report.done(&decoded);
-        decoded
-    }
-
     async fn execute(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         let Some(held) = &self.held else {
             return self.db.execute_raw(stmt).await;
@@ -204,18 +182,6 @@ where
 {
     let values = stmt.values.unwrap_or(sea_orm::Values(Vec::new()));
     sqlx::query_with(sqlx::AssertSqlSafe(stmt.sql), SqlxValues(values))
-}
-
-/// Decodes each of the driver's `rows` into a list made at their number.
-fn decode_all<R: Into<QueryResult>, M>(
-    rows: Vec<R>,
-    decode: &mut impl FnMut(&QueryResult) -> Result<M, DbErr>,
-) -> Result<Vec<M>, DbErr> {
-    let mut decoded = Vec::with_capacity(rows.len());
-    for row in rows {
-        decoded.push(decode(&row.into())?);
-    }
-    Ok(decoded)
 }
 
 /// The connection held in `slot`, taken from `pool` if there is none yet.
