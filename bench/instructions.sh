@@ -6,6 +6,7 @@
 # bench/run.sh prepares it).
 #
 #   bench/instructions.sh                             # Q1 and Q2, 50 requests each
+#   QUERIES="q1 q2 q3" bench/instructions.sh          # and the person page
 #   N=100 QUERIES=q1 OTHER=/tmp/other-bantin bench/instructions.sh
 #   OUT=/tmp/q1 bench/instructions.sh                 # keep callgrind's files there,
 #                                                     # for callgrind_annotate
@@ -31,21 +32,21 @@ PORTS=$PORT
 BIN=${OTHER:-$BIN}
 command -v valgrind > /dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind > /dev/null; }
 OUT=${OUT:-$(mktemp -d)}
-mkdir -p "$OUT" "$WORK/bodies"
+mkdir -p "$OUT"
 trap cleanup EXIT INT TERM
 
-# Request bodies: Q2 over the first article slugs of the suite's list.
-[ -s "$WORK/article-slugs.txt" ] || psql "$DSN" -XAtc "SELECT slug FROM article WHERE status='published' ORDER BY md5(id::text) LIMIT 1000" > "$WORK/article-slugs.txt"
 bodies() {  # query -> one body file a request, in $OUT/bodies-<query>/
     local dir="$OUT/bodies-$1"
     mkdir -p "$dir"
-    python3 - "$1" "$dir" "$N" "$WORK/article-slugs.txt" <<'PY'
+    python3 - "$1" "$dir" "$N" "$WORK" <<'PY'
 import json, sys
-q, out, n, slugs = sys.argv[1], sys.argv[2], int(sys.argv[3]) + 10, sys.argv[4]
-ops = {"q1": ("FrontPage", None), "q2": ("ArticlePage", "slug"), "q3": ("PersonPage", "slug")}
-op, var = ops[q]
+q, out, n, work = sys.argv[1], sys.argv[2], int(sys.argv[3]) + 10, sys.argv[4]
+# Each query's operation, and the variable its slugs go into (from prepare.sh's lists).
+ops = {"q1": ("FrontPage", None, None), "q2": ("ArticlePage", "slug", "article-slugs.txt"),
+       "q3": ("PersonPage", "slug", "person-slugs.txt")}
+op, var, slugs = ops[q]
 text = open(f"bench/queries/bantin/{q}.graphql").read()
-names = [line.strip() for line in open(slugs)]
+names = [line.strip() for line in open(f"{work}/{slugs}")] if slugs else []
 for i in range(n):
     body = {"query": text, "operationName": op}
     if var:

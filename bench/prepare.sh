@@ -1,6 +1,7 @@
 # Shared set-up of the benchmarks, sourced by run.sh and search.sh: installs wrk
 # and PostgreSQL when missing, starts PostgreSQL, builds bantin, generates the corpus
-# and imports it into PostgreSQL ($DSN) and SQLite ($SQLITE) unless already there.
+# and imports it into PostgreSQL ($DSN) and SQLite ($SQLITE) unless already there,
+# and lists the slugs the article and person pages ask for ($WORK/*-slugs.txt).
 # Expects ROOT, WORK, SIZE, SEED, PG_ADMIN, DB, DSN to be set, and PORTS to the ports
 # the caller's servers listen on (checked to be free first). Defines `cleanup`
 # (stops the server in $PID) and `wait_for_index URL`.
@@ -70,4 +71,8 @@ if [ ! -s "$SQLITE" ]; then
     echo "--- importing $CORPUS into SQLite"
     DATABASE_URL="sqlite://$SQLITE?mode=rwc" RUST_LOG=warn "$BIN" import "$CORPUS"
 fi
+
+# The slugs the article and person pages are asked for, in a fixed random order.
+psql "$DSN" -XAtc "SELECT slug FROM article WHERE status='published' ORDER BY md5(id::text) LIMIT 1000" > "$WORK/article-slugs.txt"
+psql "$DSN" -XAtc "SELECT slug FROM person ORDER BY md5(id::text) LIMIT 1000" > "$WORK/person-slugs.txt"
 

@@ -45,8 +45,6 @@ if [ ! -x "$WORK/postgraphile/node_modules/.bin/postgraphile" ]; then
 fi
 
 echo "--- request bodies"
-psql "$DSN" -XAtc "SELECT slug FROM article WHERE status='published' ORDER BY md5(id::text) LIMIT 1000" > "$WORK/article-slugs.txt"
-psql "$DSN" -XAtc "SELECT slug FROM person ORDER BY md5(id::text) LIMIT 1000" > "$WORK/person-slugs.txt"
 # The cursor after row 19,980: the 1,000th page of 20 (cursor format: see src/graphql/connection.rs).
 deep=$(psql "$DSN" -XAtc "SELECT id || ' ' || (extract(epoch FROM published_at) * 1000000)::bigint FROM article WHERE status='published' AND published_at <= now() AND deleted_at IS NULL ORDER BY published_at DESC, id DESC OFFSET 19979 LIMIT 1")
 python3 - "$WORK/bodies" "$deep" <<'PY'
