@@ -19,17 +19,18 @@ cleanup() {
 }
 
 # Waits until bantin at URL has built its search index (it does so in the background
-# on first start), so the build does not share the CPU with the load: until a search
-# finds something and finds as much again 3 s later (while the index is built, each
-# batch the builder commits adds hits).
-wait_for_index() {  # url
-    local last="" count
-    for _ in $(seq 1 200); do
-        count=$(curl -s -H 'Content-Type: application/json' --data '{"query":"{ search(query: \"hoi nghi\", first: 1) { totalCount } }"}' "$1" \
-            | grep -o '"totalCount":[1-9][0-9]*' || true)
-        [ -n "$count" ] && [ "$count" = "$last" ] && return 0
-        last=$count
-        sleep 3
+# on first start), so the build does not share the CPU with the load: until
+# `/readyz` answers 200, then 3 s more for the merges that follow the last commit.
+# (Not by searching: a search for common words maps megabytes of the index into the
+# server, which would then count in every workload's RSS.)
+wait_for_index() {  # url of /graphql
+    local ready=${1%/graphql}/readyz
+    for _ in $(seq 1 600); do
+        if [ "$(curl -s -o /dev/null -w '%{http_code}' "$ready")" = 200 ]; then
+            sleep 3
+            return 0
+        fi
+        sleep 1
     done
     echo "the search index of $1 was not built in 10 minutes" >&2; exit 1
 }

@@ -32,7 +32,7 @@ use crate::graphql::documents::{Documents, Parsed};
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{Schemas, build_schema};
 use crate::graphql::shapes::Shapes;
-use crate::search::Search;
+use crate::search::{Indexer, Search};
 
 /// What every request handler can reach.
 #[derive(Clone)]
@@ -52,6 +52,8 @@ pub struct AppState {
     /// Told of each statement a query runs on the connection it holds (SeaORM's
     /// own metric callback sees the others).
     pub metric: Option<Metric>,
+    /// The search indexer, whose first catch-up `/readyz` waits for.
+    pub indexer: Arc<Indexer>,
 }
 
 impl AppState {
@@ -67,11 +69,13 @@ impl AppState {
             documents: Arc::default(),
             shapes: Arc::default(),
             metric: None,
+            indexer: search.indexer.clone(),
         }
     }
 }
 
-/// The routes: `/graphql` (GET and POST), GraphiQL at `/` and `/graphiql`, `/healthz`.
+/// The routes: `/graphql` (GET and POST), GraphiQL at `/` and `/graphiql`, `/healthz`
+/// (the database answers) and `/readyz` (and the search index has caught up).
 pub fn router(state: AppState, limits: &Limits) -> Router {
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -82,6 +86,7 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .route("/", get(graphiql))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
@@ -289,7 +294,7 @@ async fn graphiql() -> impl IntoResponse {
     )
 }
 
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
     match state.db.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(error) => {
@@ -297,6 +302,16 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
+}
+
+/// Ready to take all traffic: the database answers and the search index has caught
+/// up with it since the start (a new index is built from the database in the
+/// background, while everything but search is already served).
+async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+    if !state.indexer.is_ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "search index building");
+    }
+    healthz(State(state)).await
 }
 
 /// Connects, migrates, loads the sample content into an empty database, and serves

@@ -2,6 +2,7 @@
 //! and the full rebuild.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -50,6 +51,8 @@ pub struct Indexer {
     db: DatabaseConnection,
     position: tokio::sync::Mutex<Position>,
     wake: Notify,
+    /// Whether the index has caught up with the database once since the start.
+    ready: AtomicBool,
 }
 
 impl Indexer {
@@ -63,6 +66,7 @@ impl Indexer {
             db,
             position: tokio::sync::Mutex::new(Position::default()),
             wake: Notify::new(),
+            ready: AtomicBool::new(false),
         }))
     }
 
@@ -85,7 +89,16 @@ impl Indexer {
                 tracing::info!(records = count, elapsed = ?started.elapsed(), "built the search index");
             }
         }
-        self.catch_up().await
+        self.catch_up().await?;
+        self.ready.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    /// Whether the index has caught up with the database since the process started
+    /// (until then, searches miss what is not indexed yet). It stays so: later
+    /// changes reach the index within [`PACE`] and [`POLL`].
+    pub fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::Acquire)
     }
 
     /// Follows the outbox until the process ends.

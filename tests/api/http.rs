@@ -15,9 +15,57 @@ async fn graphiql_is_served_at_the_root_and_at_graphiql(app: &TestApp) {
             "{path}: {html}"
         );
     }
-    let health = app.get("/healthz").await;
-    assert_eq!(health.status(), 200);
-    assert_eq!(health.text().await.unwrap(), "ok");
+    // The app is spawned once its index has caught up: ready too.
+    for path in ["/healthz", "/readyz"] {
+        let health = app.get(path).await;
+        assert_eq!(health.status(), 200, "{path}");
+        assert_eq!(health.text().await.unwrap(), "ok", "{path}");
+    }
+}
+
+/// `/readyz` answers 503 until the search index has caught up with the database,
+/// while `/healthz` and queries are served already.
+#[tokio::test]
+async fn ready_waits_for_the_search_index() {
+    let path = std::env::temp_dir().join(format!(
+        "bantin_test_ready_{}_{}.db",
+        std::process::id(),
+        chrono::Utc::now().timestamp_subsec_nanos()
+    ));
+    let args = bantin::config::DatabaseArgs {
+        database_url: format!("sqlite://{}?mode=rwc", path.display()),
+        max_connections: Some(2),
+    };
+    let db = bantin::db::connect(&args).await.unwrap();
+    bantin::db::migrate(&db).await.unwrap();
+    bantin::domain::sample::load_if_empty(&db).await.unwrap();
+    let search = bantin::search::Search::open(None, &db).unwrap();
+    let limits = bantin::config::Limits::default();
+    let state = bantin::app::AppState::new(
+        db.clone(),
+        &limits,
+        std::sync::Arc::new(chrono::Utc::now),
+        &search,
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = format!("http://{}", listener.local_addr().unwrap());
+    let router = bantin::app::router(state, &limits);
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    let client = reqwest::Client::new();
+    let get = |path: &'static str| client.get(format!("{address}{path}")).send();
+
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 503);
+    assert_eq!(ready.text().await.unwrap(), "search index building");
+    assert_eq!(get("/healthz").await.unwrap().status(), 200);
+
+    search.indexer.initialize().await.unwrap();
+    let ready = get("/readyz").await.unwrap();
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ok");
+
+    db.close().await.unwrap();
+    let _ = std::fs::remove_file(&path);
 }
 
 async fn queries_work_over_get(app: &TestApp) {
