@@ -58,6 +58,17 @@ async fn ready_waits_for_the_search_index() {
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.text().await.unwrap(), "search index building");
     assert_eq!(get("/healthz").await.unwrap().status(), 200);
+    let served: serde_json::Value =
+        get("/graphql?query=%7B%20articles%20%7B%20totalCount%20%7D%20%7D")
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(
+        served,
+        json!({ "data": { "articles": { "totalCount": 1 } } })
+    );
 
     search.indexer.initialize().await.unwrap();
     let ready = get("/readyz").await.unwrap();
