@@ -24,6 +24,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// The app's turns to execute an operation.
     pub turns: Arc<tokio::sync::Semaphore>,
+    /// The app's search indexer.
+    pub indexer: Arc<bantin::search::Indexer>,
     statements: Arc<AtomicU64>,
     /// The text of each statement run while it is `Some`.
     recorded: Arc<Mutex<Option<Vec<String>>>>,
@@ -66,6 +68,16 @@ impl TestApp {
 
     /// Spawns the app on a fresh database, with or without the sample content.
     pub async fn spawn_with(backend: Backend, sample: bool) -> Option<TestApp> {
+        Self::spawn_indexed(backend, sample, true).await
+    }
+
+    /// Spawns the app with the sample content and its search indexer not started:
+    /// the index is empty until the test calls `indexer.initialize()`.
+    pub async fn spawn_unindexed(backend: Backend) -> Option<TestApp> {
+        Self::spawn_indexed(backend, true, false).await
+    }
+
+    async fn spawn_indexed(backend: Backend, sample: bool, indexed: bool) -> Option<TestApp> {
         let unique = format!(
             "{}_{}_{}",
             std::process::id(),
@@ -139,12 +151,14 @@ impl TestApp {
         let clock = Arc::new(Mutex::new(now()));
         let time = clock.clone();
         let search = bantin::search::Search::open(None, &index_db).expect("search index");
-        search
-            .indexer
-            .initialize()
-            .await
-            .expect("index the content");
-        search.indexer.spawn();
+        if indexed {
+            search
+                .indexer
+                .initialize()
+                .await
+                .expect("index the content");
+            search.indexer.spawn();
+        }
         let mut state = AppState::new(
             db.clone(),
             &limits,
@@ -165,6 +179,7 @@ impl TestApp {
             db,
             backend,
             turns,
+            indexer: search.indexer.clone(),
             statements,
             recorded,
             clock,

@@ -27,56 +27,21 @@ async fn graphiql_is_served_at_the_root_and_at_graphiql(app: &TestApp) {
 /// while `/healthz` and queries are served already.
 #[tokio::test]
 async fn ready_waits_for_the_search_index() {
-    let path = std::env::temp_dir().join(format!(
-        "bantin_test_ready_{}_{}.db",
-        std::process::id(),
-        chrono::Utc::now().timestamp_subsec_nanos()
-    ));
-    let args = bantin::config::DatabaseArgs {
-        database_url: format!("sqlite://{}?mode=rwc", path.display()),
-        max_connections: Some(2),
-    };
-    let db = bantin::db::connect(&args).await.unwrap();
-    bantin::db::migrate(&db).await.unwrap();
-    bantin::domain::sample::load_if_empty(&db).await.unwrap();
-    let search = bantin::search::Search::open(None, &db).unwrap();
-    let limits = bantin::config::Limits::default();
-    let state = bantin::app::AppState::new(
-        db.clone(),
-        &limits,
-        std::sync::Arc::new(chrono::Utc::now),
-        &search,
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}", listener.local_addr().unwrap());
-    let router = bantin::app::router(state, &limits);
-    tokio::spawn(async move { axum::serve(listener, router).await });
-    let client = reqwest::Client::new();
-    let get = |path: &'static str| client.get(format!("{address}{path}")).send();
-
-    let ready = get("/readyz").await.unwrap();
+    let app = TestApp::spawn_unindexed(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("SQLite is always available");
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 503);
     assert_eq!(ready.text().await.unwrap(), "search index building");
-    assert_eq!(get("/healthz").await.unwrap().status(), 200);
-    let served: serde_json::Value =
-        get("/graphql?query=%7B%20articles%20%7B%20totalCount%20%7D%20%7D")
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-    assert_eq!(
-        served,
-        json!({ "data": { "articles": { "totalCount": 1 } } })
-    );
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let served = app.data("{ articles { totalCount } }", json!({})).await;
+    assert_eq!(served, json!({ "articles": { "totalCount": 1 } }));
 
-    search.indexer.initialize().await.unwrap();
-    let ready = get("/readyz").await.unwrap();
+    app.indexer.initialize().await.unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ok");
-
-    db.close().await.unwrap();
-    let _ = std::fs::remove_file(&path);
+    app.finish().await;
 }
 
 async fn queries_work_over_get(app: &TestApp) {
