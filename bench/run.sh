@@ -12,6 +12,10 @@
 # write (createDocument, with an editor token made for the run; documents are
 # searchable, so each write also goes through the search outbox and the indexer).
 #
+# The servers of a round run side by side and take turns workload by workload (the
+# order reversed every other round), so the servers compared are measured seconds
+# apart.
+#
 # Prints a table (requests/s, p50, p99, errors, RSS, SQL statements a request) with
 # the ratios bantin / PostGraphile and bantin / baseline; keeps everything it measured
 # in target/bench/results/<time>/. bantin talks to PostgreSQL without TLS here, as the
@@ -65,9 +69,20 @@ open(f"{out}/bantin-q4deep.json", "w").write(body("bantin", "q4", "DeepPage", {"
 open(f"{out}/bantin-write.json", "w").write(body("bantin", "write", "AddDocument", {"code": "__N__/TB-BENCH", "title": "Thông báo thử tải __N__"}))
 PY
 
-trap cleanup EXIT INT TERM
+# Every server of a round runs side by side, and each workload is measured on one
+# server after another (the order reversed every other round), so that the
+# servers compared are measured seconds apart: on a shared machine the speed
+# drifts by a third over minutes, which measuring one server's workloads after
+# another's would put into the ratios. A server waiting for its turn is idle.
+declare -A PIDS URLS KINDS TOKENS STATEMENTS
+stop_all() {
+    for server in "${!PIDS[@]}"; do PID=${PIDS[$server]}; cleanup; done
+    PIDS=()
+}
+trap stop_all EXIT INT TERM
 
-start() {  # server -> sets PID, URL, KIND
+start() {  # server -> PIDS, URLS, KINDS, TOKENS of it
+    local URL KIND DATABASE=""
     case "$1" in
         bantin-pg) URL=http://127.0.0.1:5400/graphql; KIND=bantin; DATABASE="$DSN?sslmode=disable"
             DATABASE_URL="$DSN?sslmode=disable" BANTIN_LISTEN=127.0.0.1:5400 BANTIN_INDEX_DIR="$WORK/index-pg" RUST_LOG=warn "$BIN" serve --no-sample > "$OUT/$1.log" 2>&1 & ;;
@@ -78,9 +93,9 @@ start() {  # server -> sets PID, URL, KIND
         baseline) URL=http://127.0.0.1:5100/graphql; KIND=baseline
             DATABASE_URL="$DSN" BIND=127.0.0.1:5100 POOL=16 target/bench-baseline/release/bench-baseline > "$OUT/$1.log" 2>&1 & ;;
     esac
-    PID=$!
+    PIDS[$1]=$!; URLS[$1]=$URL; KINDS[$1]=$KIND
     if [ "$KIND" = bantin ]; then
-        TOKEN=$(DATABASE_URL="$DATABASE" RUST_LOG=warn "$BIN" token create --role editor --name "bench-$(date +%s%N)")
+        TOKENS[$1]=$(DATABASE_URL="$DATABASE" RUST_LOG=warn "$BIN" token create --role editor --name "bench-$(date +%s%N)")
     fi
     for _ in $(seq 1 240); do
         code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @"$WORK/bodies/$KIND-q1.json" "$URL" || true)
@@ -88,7 +103,7 @@ start() {  # server -> sets PID, URL, KIND
         sleep 0.5
     done
     [ "$code" = 200 ] || { echo "$1 did not come up" >&2; exit 1; }
-    kill -0 "$PID" 2> /dev/null || { echo "$1 exited: see $OUT/$1.log" >&2; exit 1; }
+    kill -0 "${PIDS[$1]}" 2> /dev/null || { echo "$1 exited: see $OUT/$1.log" >&2; exit 1; }
     if [ "$KIND" = bantin ]; then wait_for_index "$URL"; fi
 }
 
@@ -105,36 +120,50 @@ sql_count() {  # url body -> statements PostgreSQL received for one request
     tail -c +"$((off + 1))" "$PGLOG" | grep -E "@$DB LOG:  (statement|execute [^:]*):" | grep -vc search_outbox || true
 }
 
+runs() {  # server workload -> whether the server runs the workload
+    local all="q1 q2"
+    [ "${KINDS[$1]}" = bantin ] && all="q1 q2 q3 q4first q4deep mixed"
+    case " $all " in *" $2 "*) ;; *) return 1;; esac
+    # WORKLOADS picks some of them (the peers run only Q1 and Q2).
+    [ -z "${WORKLOADS:-}" ] || case " $WORKLOADS " in *" $2 "*) ;; *) return 1;; esac
+}
+
 for round in $(seq 1 "$ROUNDS"); do
-    for server in $SERVERS; do
-        start "$server"
-        echo "== round $round: $server"
-        workloads="q1 q2"; [ "$KIND" = bantin ] && workloads="q1 q2 q3 q4first q4deep mixed"
-        # WORKLOADS picks some of them (the peers run only Q1 and Q2).
-        [ -n "${WORKLOADS:-}" ] && workloads=$(for w in $WORKLOADS; do case " $workloads " in *" $w "*) echo "$w";; esac; done)
-        for q in $workloads; do
-            body="$WORK/bodies/$KIND-$q.json"; slugs=()
-            case $q in
-                q2) slugs=("$WORK/article-slugs.txt");;
-                q3) slugs=("$WORK/person-slugs.txt");;
-                mixed) body="$WORK/bodies/bantin-q2.json"
-                    slugs=("$WORK/article-slugs.txt" "$WORK/bodies/bantin-write.json" "$TOKEN" 10);;
-            esac
-            statements=-
-            if [ "$server" != bantin-sqlite ] && [ "$q" != mixed ]; then statements=$(sql_count "$URL" "$body" "${slugs[0]:-/dev/null}"); fi
-            wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > /dev/null 2>&1
-            for c in $CONCS; do
+    order=$SERVERS
+    [ $((round % 2)) = 0 ] && order=$(echo "$SERVERS" | tr ' ' '\n' | tac | tr '\n' ' ')
+    for server in $order; do start "$server"; done
+    echo "== round $round: $order"
+    for q in q1 q2 q3 q4first q4deep mixed; do
+        first=yes
+        for c in $CONCS; do
+            for server in $order; do
+                runs "$server" "$q" || continue
+                URL=${URLS[$server]}; KIND=${KINDS[$server]}; PID=${PIDS[$server]}
+                body="$WORK/bodies/$KIND-$q.json"; slugs=()
+                case $q in
+                    q2) slugs=("$WORK/article-slugs.txt");;
+                    q3) slugs=("$WORK/person-slugs.txt");;
+                    mixed) body="$WORK/bodies/bantin-q2.json"
+                        slugs=("$WORK/article-slugs.txt" "$WORK/bodies/bantin-write.json" "${TOKENS[$server]}" 10);;
+                esac
+                if [ $first = yes ]; then
+                    statements=-
+                    if [ "$server" != bantin-sqlite ] && [ "$q" != mixed ]; then statements=$(sql_count "$URL" "$body" "${slugs[0]:-/dev/null}"); fi
+                    STATEMENTS[$server]=$statements
+                    wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > /dev/null 2>&1
+                fi
                 wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > "$OUT/wrk-$server-$q-c$c-r$round.txt" 2>&1
                 rss=$(ps -o rss= -p "$PID" | tr -d ' ')
                 result=$(grep '^RESULT ' "$OUT/wrk-$server-$q-c$c-r$round.txt" | sed 's/^RESULT //')
                 line=$(python3 -c 'import json,sys; r=json.loads(sys.argv[1]); r.update(round=int(sys.argv[2]), server=sys.argv[3], query=sys.argv[4], conc=int(sys.argv[5]), statements=sys.argv[6], rss_mb=round(int(sys.argv[7])/1024,1)); print(json.dumps(r))' \
-                    "$result" "$round" "$server" "$q" "$c" "$statements" "$rss")
+                    "$result" "$round" "$server" "$q" "$c" "${STATEMENTS[$server]}" "$rss")
                 echo "$line" >> "$OUT/results.jsonl"
-                echo "   $q c=$c: $(echo "$line" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.0f req/s, p50 %.1f ms, p99 %.1f ms, errors %d, RSS %s MB, SQL %s" % (r["rps"], r["p50_ms"], r["p99_ms"], r["http_errors"] + r["gql_errors"] + r["socket_errors"] + r["timeouts"], r["rss_mb"], r["statements"]))')"
+                echo "   $q c=$c $server: $(echo "$line" | python3 -c 'import json,sys; r=json.load(sys.stdin); print("%.0f req/s, p50 %.1f ms, p99 %.1f ms, errors %d, RSS %s MB, SQL %s" % (r["rps"], r["p50_ms"], r["p99_ms"], r["http_errors"] + r["gql_errors"] + r["socket_errors"] + r["timeouts"], r["rss_mb"], r["statements"]))')"
             done
+            first=no
         done
-        cleanup; sleep 1
     done
+    stop_all; sleep 1
 done
 { echo "host: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(uname -r)"; psql "$DSN" -XAtc "select version()"; } > "$OUT/env.txt"
 python3 bench/summarize.py "$OUT/results.jsonl" | tee "$OUT/summary.md"
