@@ -17,19 +17,45 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// speed of reads and writes was the same.
 const PURGE_DELAY_MS: std::ffi::c_long = 10;
 
-/// `mi_option_purge_delay` of mimalloc.h (the sys crate names no constant for it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+/// The largest block mimalloc serves from its arenas, in KiB; a larger one is
+/// mapped from the system when asked for and unmapped when freed. Requests make
+/// few blocks that large; the search index's writer makes some 15 MB of them for
+/// every commit (tables of 1 to 4 MB, zeroed), which from an arena were memory
+/// used before, zeroed by hand page by page, and kept: under a stream of writes
+/// RSS jumped by 16 MB at each commit. Mapped afresh they are zero already, and
+/// only the pages written count (a jump of 7 MB; see BENCHMARKS.md). Blocks up to
+/// 512 KiB, in the pages requests use, stay in the arenas.
+const ARENA_MAX_OBJECT_KIB: std::ffi::c_long = 512;
 
-/// Sets [`PURGE_DELAY_MS`], unless `MIMALLOC_PURGE_DELAY` in the environment
-/// already set the delay, as mimalloc documents.
-fn return_freed_memory_promptly() {
-    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: `mi_option_set` stores a number that mimalloc reads each time it
-        // decides what to purge; it takes no pointer and may be called at any time.
-        #[allow(unsafe_code)]
-        unsafe {
-            libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS)
-        };
+/// `mi_option_purge_delay` and `mi_option_arena_max_object_size` of mimalloc.h
+/// (the sys crate names no constants for them).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+const MI_OPTION_ARENA_MAX_OBJECT_SIZE: libmimalloc_sys::mi_option_t = 45;
+
+/// Sets [`PURGE_DELAY_MS`] and [`ARENA_MAX_OBJECT_KIB`], each unless the
+/// environment already set it (`MIMALLOC_PURGE_DELAY`,
+/// `MIMALLOC_ARENA_MAX_OBJECT_SIZE`), as mimalloc documents.
+fn configure_allocator() {
+    for (variable, option, value) in [
+        (
+            "MIMALLOC_PURGE_DELAY",
+            MI_OPTION_PURGE_DELAY,
+            PURGE_DELAY_MS,
+        ),
+        (
+            "MIMALLOC_ARENA_MAX_OBJECT_SIZE",
+            MI_OPTION_ARENA_MAX_OBJECT_SIZE,
+            ARENA_MAX_OBJECT_KIB,
+        ),
+    ] {
+        if std::env::var_os(variable).is_none() {
+            // SAFETY: `mi_option_set` stores a number that mimalloc reads each time
+            // it decides; it takes no pointer and may be called at any time.
+            #[allow(unsafe_code)]
+            unsafe {
+                libmimalloc_sys::mi_option_set(option, value)
+            };
+        }
     }
 }
 
@@ -101,7 +127,7 @@ mod sqlite_memory {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    return_freed_memory_promptly();
+    configure_allocator();
     let sqlite_through_mimalloc = sqlite_memory::install();
     bantin::telemetry::init();
     if !sqlite_through_mimalloc {
@@ -120,18 +146,23 @@ async fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn freed_memory_goes_back_to_the_system_promptly() {
-        let get = || {
+    fn the_allocator_returns_memory_promptly_and_maps_large_blocks() {
+        let get = |option| {
             // SAFETY: reads a number; takes no pointer.
             #[allow(unsafe_code)]
             unsafe {
-                libmimalloc_sys::mi_option_get(super::MI_OPTION_PURGE_DELAY)
+                libmimalloc_sys::mi_option_get(option)
             }
         };
-        // Option 15 is the purge delay: mimalloc's own default for it, a second.
-        assert_eq!(get(), 1000);
-        super::return_freed_memory_promptly();
-        assert_eq!(get(), super::PURGE_DELAY_MS);
+        // mimalloc's own defaults: a second, and 2 GiB (in KiB).
+        assert_eq!(get(super::MI_OPTION_PURGE_DELAY), 1000);
+        assert_eq!(get(super::MI_OPTION_ARENA_MAX_OBJECT_SIZE), 2 * 1024 * 1024);
+        super::configure_allocator();
+        assert_eq!(get(super::MI_OPTION_PURGE_DELAY), super::PURGE_DELAY_MS);
+        assert_eq!(
+            get(super::MI_OPTION_ARENA_MAX_OBJECT_SIZE),
+            super::ARENA_MAX_OBJECT_KIB
+        );
     }
 
     /// Memory SQLite asks for comes from mimalloc's heap; a second setting is
