@@ -14,7 +14,7 @@
 #
 # The servers of a round run side by side and take turns workload by workload (the
 # order reversed every other round), so the servers compared are measured seconds
-# apart.
+# apart, each run once the previous one has quietened down.
 #
 # Prints a table (requests/s, p50, p99, errors, RSS, SQL statements a request) with
 # the ratios bantin / PostGraphile and bantin / baseline; keeps everything it measured
@@ -120,6 +120,23 @@ sql_count() {  # url body -> statements PostgreSQL received for one request
     tail -c +"$((off + 1))" "$PGLOG" | grep -E "@$DB LOG:  (statement|execute [^:]*):" | grep -vc search_outbox || true
 }
 
+# Waits (up to 10 s) until the two cores are mostly idle: a server goes on
+# answering the requests wrk gave up on when its run ended (PostGraphile, queued
+# seconds deep at 64 connections, keeps itself and PostgreSQL busy for half a
+# second), which would otherwise fall into the next server's run.
+settle() {
+    local user nice system idle iowait irq softirq steal busy total
+    read -r _ user nice system idle iowait irq softirq steal _ < /proc/stat
+    for _ in $(seq 1 20); do
+        busy=$((user + nice + system + irq + softirq + steal)); total=$((busy + idle + iowait))
+        sleep 0.5
+        read -r _ user nice system idle iowait irq softirq steal _ < /proc/stat
+        busy=$((user + nice + system + irq + softirq + steal - busy))
+        total=$((user + nice + system + irq + softirq + steal + idle + iowait - total))
+        [ $((busy * 100)) -lt $((total * 15)) ] && return 0
+    done
+}
+
 runs() {  # server workload -> whether the server runs the workload
     local all="q1 q2"
     [ "${KINDS[$1]}" = bantin ] && all="q1 q2 q3 q4first q4deep mixed"
@@ -152,6 +169,7 @@ for round in $(seq 1 "$ROUNDS"); do
                     STATEMENTS[$server]=$statements
                     wrk -t2 -c16 -d"${WARMUP}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > /dev/null 2>&1
                 fi
+                settle
                 wrk -t2 -c"$c" -d"${DURATION}s" --timeout 10s -s bench/gql.lua "$URL" -- "$body" "${slugs[@]}" > "$OUT/wrk-$server-$q-c$c-r$round.txt" 2>&1
                 rss=$(ps -o rss= -p "$PID" | tr -d ' ')
                 result=$(grep '^RESULT ' "$OUT/wrk-$server-$q-c$c-r$round.txt" | sed 's/^RESULT //')
