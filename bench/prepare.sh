@@ -57,6 +57,7 @@ echo "--- building bantin"
 cargo build --release --quiet
 BIN=target/release/bantin
 
+mkdir -p "$WORK"
 CORPUS="$WORK/corpus-$SIZE-$SEED.jsonl"
 [ -s "$CORPUS" ] || "$BIN" generate --size "$SIZE" --seed "$SEED" --out "$CORPUS"
 expected=$(($(wc -l < "$CORPUS") - 1))
