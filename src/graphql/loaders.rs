@@ -366,12 +366,16 @@ where
                     }
                     select.build(backend)
                 });
-        let rows = fetch_with(&self.db, statement, |cells| read_row(light.as_ref(), cells))
-            .await
-            .map_err(|e| Arc::new(AppError::from(e)))?;
+        // Each row is put in its `Arc` as it is decoded: a model is hundreds of
+        // bytes, copied at every move, and a pointer is eight.
+        let rows = fetch_with(&self.db, statement, |cells| {
+            read_row(light.as_ref(), cells).map(Arc::new)
+        })
+        .await
+        .map_err(|e| Arc::new(AppError::from(e)))?;
         Ok(rows
             .into_iter()
-            .map(|row| (Key::new(E::id_of(&row)), Arc::new(row)))
+            .map(|row| (Key::new(E::id_of(&row)), row))
             .collect())
     }
 }
@@ -560,7 +564,7 @@ where
                 });
         let along = along.map(|along| (along.read)(self));
         let rows = fetch_with(&self.db, statement, |cells| {
-            let row = read_row(light.as_ref(), cells)?;
+            let row = Arc::new(read_row(light.as_ref(), cells)?);
             let ahead = match &along {
                 Some(read) => read(cells)?,
                 None => None,
@@ -569,16 +573,20 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
-        let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::new();
-        let mut kept = along
-            .is_some()
-            .then(|| self.ahead.lock().unwrap_or_else(PoisonError::into_inner));
+        // Sized for every owner at once: grown key by key, the map of the positions
+        // of a front page's 83 people was rehashed six times.
+        let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::with_capacity(keys.len());
+        let mut kept = along.is_some().then(|| {
+            let mut kept = self.ahead.lock().unwrap_or_else(PoisonError::into_inner);
+            kept.reserve(rows.len());
+            kept
+        });
         for (row, ahead) in rows {
             if let (Some(kept), Some(ahead)) = (kept.as_mut(), ahead) {
                 kept.insert((ahead.table, ahead.id), ahead.row);
             }
             if let Some(owner) = F::owner_of(&row) {
-                map.entry(Key::new(owner)).or_default().push(Arc::new(row));
+                map.entry(Key::new(owner)).or_default().push(row);
             }
         }
         Ok(map)
@@ -604,8 +612,8 @@ pub trait Link: Send + Sync + 'static {
 
 /// A join row and the row it points at.
 type Pair<L> = (
-    <<L as Link>::Join as EntityTrait>::Model,
-    <<L as Link>::Target as EntityTrait>::Model,
+    Arc<<<L as Link>::Join as EntityTrait>::Model>,
+    Arc<<<L as Link>::Target as EntityTrait>::Model>,
 );
 
 impl<L> Loader<Key<Linked<L>>> for ContentLoader
@@ -634,15 +642,18 @@ where
                     self.linked_statement::<L>(backend, light.as_ref(), ids, visibility)
                 });
         let rows: Vec<Pair<L>> = fetch_with(&self.db, statement, |cells| {
-            Ok((Decode::decode(cells)?, read_row(light.as_ref(), cells)?))
+            Ok((
+                Arc::new(Decode::decode(cells)?),
+                Arc::new(read_row(light.as_ref(), cells)?),
+            ))
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
-        let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::new();
+        let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::with_capacity(keys.len());
         for (join, target) in rows {
             map.entry(Key::new(L::owner_of(&join)))
                 .or_default()
-                .push((Arc::new(join), Arc::new(target)));
+                .push((join, target));
         }
         Ok(map)
     }

@@ -84,9 +84,16 @@ impl<'d> Plan<'d> {
     fn rank(&self, name: &Name) -> usize {
         self.keys
             .iter()
-            .position(|key| key.name == name)
+            .position(|key| same(key.name, name))
             .unwrap_or(usize::MAX)
     }
+}
+
+/// Whether two response keys are the same. The keys of a response are the
+/// document's own names (shared, not copied), so their addresses mostly tell
+/// before their texts are compared.
+fn same(a: &Name, b: &Name) -> bool {
+    std::ptr::eq(a.as_str(), b.as_str()) || a == b
 }
 
 /// Puts the fields of `value` (and of everything in it) in the order of `plan`.
@@ -104,7 +111,7 @@ fn place<'d>(value: &mut Value, plan: &Plan<'d>, document: &'d ExecutableDocumen
             }
             for (name, field) in fields.iter_mut() {
                 if let Value::List(_) | Value::Object(_) = field
-                    && let Some(key) = plan.keys.iter().find(|key| key.name == name)
+                    && let Some(key) = plan.keys.iter().find(|key| same(key.name, name))
                 {
                     let inner = key.plan.get_or_init(|| Plan::new(&key.sets, document));
                     place(field, inner, document);
