@@ -103,27 +103,19 @@ impl<'r> Cells<'r> {
     /// library's check (which sqlx's decoder uses) takes its slow path, and that
     /// check was a twentieth of the instructions of a front page.
     fn text(&mut self) -> Result<Option<String>, DbErr> {
-        use sea_orm::sqlx::ValueRef;
         let index = self.next;
-        let Some(row) = self.row.try_as_pg_row() else {
+        let Some(bytes) = self.binary() else {
             return self.decoded();
         };
-        self.next += 1;
-        let value = row.try_get_raw(index).map_err(|e| column_error(index, e))?;
-        if value.is_null() {
-            return Ok(None);
-        }
-        let bytes = value.as_bytes().map_err(|e| column_error(index, e))?;
-        utf8(bytes)
-            .map(Some)
-            .ok_or_else(|| column_error(index, "invalid UTF-8"))
+        bytes?
+            .map(|bytes| utf8(bytes).ok_or_else(|| column_error(index, "invalid UTF-8")))
+            .transpose()
     }
 
     /// The next column, an integer. On PostgreSQL it is read from the row's bytes
-    /// (big-endian in the binary format rows come in), as sqlx's decoder reads it,
-    /// without the copy of the value and its type that calling the decoder makes:
-    /// a front page reads some 1,300 integers. Other formats and databases go to
-    /// sqlx's decoder.
+    /// (big-endian, as sqlx's decoder reads it), without the copy of the value and
+    /// its type that calling the decoder makes: a front page reads some 1,300
+    /// integers.
     fn integer<T>(&mut self) -> Result<Option<T>, DbErr>
     where
         T: TryFrom<i64>,
@@ -133,26 +125,44 @@ impl<'r> Cells<'r> {
             + for<'a> sqlx::Decode<'a, Sqlite>
             + sqlx::Type<Sqlite>,
     {
+        let index = self.next;
+        let Some(bytes) = self.binary() else {
+            return self.decoded();
+        };
+        bytes?
+            .map(|bytes| {
+                let integer = big_endian(bytes).ok_or_else(|| {
+                    column_error(index, format!("an integer of {} bytes", bytes.len()))
+                })?;
+                T::try_from(integer).map_err(|e| column_error(index, e))
+            })
+            .transpose()
+    }
+
+    /// The bytes of the next column (`None` for NULL) when the row is PostgreSQL's
+    /// in the binary format its statements' rows come in, taking the column; else
+    /// `None`, and the column is left to sqlx's decoder ([`Cells::decoded`]).
+    fn binary(&mut self) -> Option<Result<Option<&'r [u8]>, DbErr>> {
         use sea_orm::sqlx::ValueRef;
         use sea_orm::sqlx::postgres::PgValueFormat;
         let index = self.next;
-        let Some(row) = self.row.try_as_pg_row() else {
-            return self.decoded();
+        let value = match self.row.try_as_pg_row()?.try_get_raw(index) {
+            Ok(value) => value,
+            Err(e) => return Some(Err(column_error(index, e))),
         };
-        let value = row.try_get_raw(index).map_err(|e| column_error(index, e))?;
         if value.format() != PgValueFormat::Binary {
-            return self.decoded();
+            return None;
         }
         self.next += 1;
         if value.is_null() {
-            return Ok(None);
+            return Some(Ok(None));
         }
-        let bytes = value.as_bytes().map_err(|e| column_error(index, e))?;
-        let integer = big_endian(bytes)
-            .ok_or_else(|| column_error(index, format!("an integer of {} bytes", bytes.len())))?;
-        T::try_from(integer)
-            .map(Some)
-            .map_err(|e| column_error(index, e))
+        Some(
+            value
+                .as_bytes()
+                .map(Some)
+                .map_err(|e| column_error(index, e)),
+        )
     }
 
     /// The next column, read with the decoder sqlx has for its type.
