@@ -69,9 +69,7 @@ open(f"{out}/bantin-q4deep.json", "w").write(body("bantin", "q4", "DeepPage", {"
 open(f"{out}/bantin-write.json", "w").write(body("bantin", "write", "AddDocument", {"code": "__N__/TB-BENCH", "title": "Thông báo thử tải __N__"}))
 PY
 
-# Every server of a round runs side by side, and each workload is measured on one
-# server after another (the order reversed every other round), so that the
-# servers compared are measured seconds apart: on a shared machine the speed
+# Servers side by side, taking turns (see the top): on a shared machine the speed
 # drifts by a third over minutes, which measuring one server's workloads after
 # another's would put into the ratios. A server waiting for its turn is idle.
 declare -A PIDS URLS KINDS TOKENS STATEMENTS
