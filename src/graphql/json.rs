@@ -8,10 +8,10 @@
 //!
 //! The data is written here rather than by `serde_json`, whose check of each byte of
 //! a string for what must be escaped (a table lookup and a branch per byte) was
-//! most of the cost of writing a front page: strings are checked eight bytes at a
-//! time ([`plain`]). The text is the one `serde_json` writes, byte for byte (the
-//! tests compare them); errors and extensions, rare and small, are still written by
-//! `serde_json`.
+//! most of the cost of writing a page: strings are checked eight bytes at a time
+//! ([`plain`]), and only one that holds such a byte is written byte by byte. The
+//! text is the one `serde_json` writes, byte for byte (the tests compare them);
+//! errors and extensions, rare and small, are still written by `serde_json`.
 
 use async_graphql::{Response, Value};
 
@@ -102,36 +102,47 @@ fn escape(byte: u8) -> Option<&'static [u8]> {
     }
 }
 
-/// Writes `text` as a JSON string: eight bytes at a time while none needs
-/// escaping, byte by byte in the eight that hold one, and in the last few.
+/// Writes `text` as a JSON string.
 fn string(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    // Bytes before `done` are written; the ones from there to `at` need no escape.
+    if needs_no_escape(bytes) {
+        out.extend_from_slice(bytes);
+    } else {
+        escaped(out, bytes);
+    }
+    out.push(b'"');
+}
+
+/// Whether no byte of `bytes` needs escaping, checked eight at a time: the last
+/// eight overlap the ones before, and a text shorter than eight is padded with
+/// spaces (which need none).
+fn needs_no_escape(bytes: &[u8]) -> bool {
+    let word = |eight: &[u8]| {
+        let mut word = [b' '; 8];
+        word[..eight.len()].copy_from_slice(eight);
+        u64::from_le_bytes(word)
+    };
+    if bytes.len() < 8 {
+        return plain(word(bytes));
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    let all = chunks.all(|chunk| plain(word(chunk)));
+    all && plain(word(&bytes[bytes.len() - 8..]))
+}
+
+/// Writes `bytes`, escaping what JSON escapes, byte by byte.
+fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut done = 0;
-    let mut at = 0;
-    while at < bytes.len() {
-        if let Some(word) = bytes.get(at..at + 8) {
-            let mut chunk = [0; 8];
-            chunk.copy_from_slice(word);
-            if plain(u64::from_le_bytes(chunk)) {
-                at += 8;
-                continue;
-            }
+    for (index, &byte) in bytes.iter().enumerate() {
+        if let Some(escaped) = escape(byte) {
+            out.extend_from_slice(&bytes[done..index]);
+            out.extend_from_slice(escaped);
+            done = index + 1;
         }
-        let end = (at + 8).min(bytes.len());
-        for (index, &byte) in bytes.iter().enumerate().take(end).skip(at) {
-            if let Some(escaped) = escape(byte) {
-                out.extend_from_slice(&bytes[done..index]);
-                out.extend_from_slice(escaped);
-                done = index + 1;
-            }
-        }
-        at = end;
     }
     out.extend_from_slice(&bytes[done..]);
-    out.push(b'"');
 }
 
 #[cfg(test)]
