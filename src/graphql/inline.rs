@@ -17,7 +17,9 @@
 //! made into a future joined with all the others. A future needs a heap place of
 //! its own only while it waits: one that was ready leaves its place to the next
 //! field or item ([`Spare`]), so a list of ready objects costs one allocation for
-//! their futures, not one each.
+//! their futures, not one each. The few futures that do wait are run together by
+//! polling each again when the request's task wakes ([`each_done`]), kept in a
+//! vector with room for two in place: no set and no task per future to allocate.
 //!
 //! A selection that is not a plain list of fields (a fragment, a directive) goes
 //! the usual way. So would every selection under a schema extension, which wraps
@@ -38,7 +40,7 @@ use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{
     ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
 };
-use futures_util::stream::{FuturesUnordered, StreamExt};
+use smallvec::SmallVec;
 
 /// An object whose fields are resolved in place; in the schema it is `T`.
 pub struct Inline<T>(pub T);
@@ -127,7 +129,7 @@ async fn resolve<'a, T: ContainerType>(
     }
 
     let mut object = IndexMap::with_capacity(items.len());
-    let mut waiting: Vec<FieldFuture<'a>> = Vec::new();
+    let mut waiting: SmallVec<[FieldFuture<'a>; 2]> = SmallVec::new();
     // Every field is made and polled once in one go, in a single poll: the spare
     // place holds a future of a concrete type, which must not be part of this
     // future's own state (an object's fields resolve objects in turn, and the
@@ -162,20 +164,11 @@ async fn resolve<'a, T: ContainerType>(
         Poll::Ready(())
     })
     .await;
-    match waiting.len() {
-        0 => {}
-        1 => {
-            for future in waiting {
-                done(ctx, &mut object, future.await);
-            }
-        }
-        _ => {
-            let mut set: FuturesUnordered<_> = waiting.into_iter().collect();
-            while let Some(result) = set.next().await {
-                done(ctx, &mut object, result);
-            }
-        }
-    }
+    let Ok(()) = each_done(waiting, |result| {
+        done(ctx, &mut object, result);
+        Ok::<_, std::convert::Infallible>(())
+    })
+    .await;
     Ok(if object.is_empty() {
         Value::Null
     } else {
@@ -214,7 +207,7 @@ impl<T: ContainerType> OutputType for InlineList<T> {
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
         let mut values = Vec::with_capacity(self.0.len());
-        let mut waiting = Vec::new();
+        let mut waiting: SmallVec<[_; 2]> = SmallVec::new();
         let mut spare = Spare::default();
         for (index, item) in self.0.iter().enumerate() {
             let mut future = spare.hold(async move {
@@ -235,16 +228,46 @@ impl<T: ContainerType> OutputType for InlineList<T> {
                 }
             }
         }
-        // Made only when some item waits: an empty set allocates too.
-        if !waiting.is_empty() {
-            let mut waiting: FuturesUnordered<_> = waiting.into_iter().collect();
-            while let Some(result) = waiting.next().await {
-                let (index, value) = result?;
-                values[index] = value;
+        each_done(waiting, |result: ServerResult<(usize, Value)>| {
+            let (index, value) = result?;
+            if let Some(slot) = values.get_mut(index) {
+                *slot = value;
             }
-        }
+            Ok::<_, ServerError>(())
+        })
+        .await?;
         Ok(Value::List(values))
     }
+}
+
+/// Runs `futures` together, handing each output to `done` as it comes, until
+/// all are done or `done` fails. Every future not yet done is polled again each
+/// time the task is woken. The futures here wait on the DataLoader's batches,
+/// which answer all the keys of a level at once, so a poll finds most of them
+/// ready; a `FuturesUnordered`, which polls only the woken, allocates the set and
+/// a task for every future (two of the three allocations a waiting field cost).
+async fn each_done<F: Future + Unpin, E>(
+    mut futures: SmallVec<[F; 2]>,
+    mut done: impl FnMut(F::Output) -> Result<(), E>,
+) -> Result<(), E> {
+    std::future::poll_fn(|cx| {
+        let mut index = 0;
+        while let Some(future) = futures.get_mut(index) {
+            match Pin::new(future).poll(cx) {
+                Poll::Ready(output) => {
+                    futures.swap_remove(index);
+                    done(output)?;
+                }
+                Poll::Pending => index += 1,
+            }
+        }
+        if futures.is_empty() {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
 }
 
 /// Puts `value` under `name`, merging it into an object or list already there (a
@@ -285,7 +308,9 @@ mod tests {
     use std::future::{Future, ready};
     use std::task::{Context, Poll, Waker};
 
-    use super::Spare;
+    use smallvec::SmallVec;
+
+    use super::{Spare, each_done};
 
     /// The place of a future that was ready is the next one's; a waiting one
     /// keeps its own, and the one after it gets a new place.
@@ -313,5 +338,39 @@ mod tests {
         assert_ne!(std::ptr::from_ref(&*third), place);
         assert_eq!(third.as_mut().poll(&mut cx), Poll::Ready(3));
         assert_eq!(second.as_mut().poll(&mut cx), Poll::Pending);
+    }
+
+    /// Futures run together are each handed on as they finish, whatever their
+    /// order; the first that `done` refuses ends the run.
+    #[tokio::test]
+    async fn futures_run_together_are_each_done_in_turn() {
+        let make = |turns: u32| {
+            Box::pin(async move {
+                for _ in 0..turns {
+                    tokio::task::yield_now().await;
+                }
+                turns
+            })
+        };
+        let futures: SmallVec<[_; 2]> = [3, 0, 2, 1].map(make).into_iter().collect();
+        let mut seen = Vec::new();
+        let Ok(()) = each_done(futures, |turns| {
+            seen.push(turns);
+            Ok::<_, std::convert::Infallible>(())
+        })
+        .await;
+        assert_eq!(seen, [0, 1, 2, 3]);
+
+        let futures: SmallVec<[_; 2]> = [3, 0, 2, 1].map(make).into_iter().collect();
+        let mut seen = Vec::new();
+        let result = each_done(futures, |turns| {
+            if turns == 2 {
+                return Err("two");
+            }
+            seen.push(turns);
+            Ok(())
+        })
+        .await;
+        assert_eq!((result, seen), (Err("two"), vec![0, 1]));
     }
 }
