@@ -138,27 +138,25 @@ fn needs_no_escape(bytes: &[u8]) -> bool {
 /// needs it (an article's paragraphs are long runs between line feeds), byte by
 /// byte in the eight that hold one and in the last few.
 fn escaped(out: &mut Vec<u8>, bytes: &[u8]) {
-    // Bytes before `done` are written; the ones from there to the bytes checked
-    // need no escape.
+    // The bytes before `done` are written.
     let mut done = 0;
-    let mut escape_in = |from: usize, to: usize, done: &mut usize| {
-        for index in from..to {
+    let mut escape_in = |checked: std::ops::Range<usize>| {
+        for index in checked {
             if let Some(escaped) = bytes.get(index).copied().and_then(escape) {
-                out.extend_from_slice(&bytes[*done..index]);
+                out.extend_from_slice(&bytes[done..index]);
                 out.extend_from_slice(escaped);
-                *done = index + 1;
+                done = index + 1;
             }
         }
     };
-    let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
-    for chunk in &mut chunks {
+    for chunk in bytes.chunks_exact(8) {
         if !plain(word(chunk)) {
-            escape_in(at, at + 8, &mut done);
+            escape_in(at..at + 8);
         }
         at += 8;
     }
-    escape_in(at, bytes.len(), &mut done);
+    escape_in(at..bytes.len());
     out.extend_from_slice(&bytes[done..]);
 }
 
