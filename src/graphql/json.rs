@@ -9,9 +9,9 @@
 //! The data is written here rather than by `serde_json`, whose check of each byte of
 //! a string for what must be escaped (a table lookup and a branch per byte) was
 //! most of the cost of writing a page: strings are checked eight bytes at a time
-//! ([`plain`]), and only one that holds such a byte is written byte by byte. The
-//! text is the one `serde_json` writes, byte for byte (the tests compare them);
-//! errors and extensions, rare and small, are still written by `serde_json`.
+//! ([`plain`]), and only the eight bytes that hold such a byte are written byte by
+//! byte. The text is the one `serde_json` writes, byte for byte (the tests compare
+//! them); errors and extensions, rare and small, are still written by `serde_json`.
 
 use async_graphql::{Response, Value};
 
