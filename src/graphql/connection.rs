@@ -18,11 +18,10 @@ use sea_orm::{
     QuerySelect, QueryTrait, Select, Value,
 };
 
-use entity::decode::Decode;
-
 use crate::db::Reader;
 use crate::error::{AppError, AppResult};
 use crate::graphql::inline::Inline;
+use crate::graphql::loaders::{Content, ContentLoader};
 
 /// The most rows one page may have.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -298,7 +297,7 @@ impl TotalCount {
 /// A root connection over the rows `base` selects where `condition` holds: one page
 /// of them in keyset order, with `totalCount` counting their ids if asked.
 pub async fn keyset_connection<E, N>(
-    db: &Reader,
+    loader: &ContentLoader,
     base: Select<E>,
     condition: Condition,
     page: &Page,
@@ -307,9 +306,10 @@ pub async fn keyset_connection<E, N>(
     node: impl Fn(Arc<E::Model>) -> N,
 ) -> AppResult<Conn<N>>
 where
-    E: EntityTrait<Model: Decode + Sync>,
+    E: Content<Model: Sync>,
     N: ContainerType,
 {
+    let db = &loader.db;
     let total = TotalCount::Query(
         db.clone(),
         Box::new(
@@ -327,6 +327,12 @@ where
             .into_iter()
             .map(Arc::new)
             .collect();
+    // The rows of the page only: the one read past it tells whether there is a next.
+    let shown = rows
+        .iter()
+        .take(page.size as usize)
+        .map(|row| E::id_of(row));
+    loader.then::<E>(shown).await?;
     Ok(connection(rows, page, total, |row| cursor_of(row), node))
 }
 

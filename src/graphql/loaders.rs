@@ -1,7 +1,10 @@
 //! The DataLoaders. One loader, [`ContentLoader`], answers every relation; each
 //! relation has its own key type, so keys of one relation from a whole query level
 //! are batched into one SQL statement (`WHERE owner_id IN (...)`). Visibility is
-//! applied inside the loader, so no path can leak a hidden row.
+//! applied inside the loader, so no path can leak a hidden row. A relation a query
+//! shows under rows may be read with them instead, by the same batch function, for
+//! all of them at once: a row's lookup by id ([`Along`], in the same statement) and
+//! an article's people or a person's positions ([`Then`], right after it).
 
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -51,6 +54,9 @@ pub struct ContentLoader {
     parsed: Option<Arc<Parsed>>,
     /// Rows read ahead of their lookup by id (see [`Along`]).
     ahead: Mutex<HashMap<(TypeId, i64), AnyRow, foldhash::fast::RandomState>>,
+    /// Relations read right after the rows they start from (see [`Then`]): for
+    /// each key type, the values of its keys.
+    after: Mutex<HashMap<TypeId, Box<dyn Any + Send>, foldhash::fast::RandomState>>,
     /// The statements' shapes, kept by the server.
     pub(crate) shapes: Arc<Shapes>,
 }
@@ -74,6 +80,7 @@ pub fn attach(
         projection: OnceLock::new(),
         parsed,
         ahead: Mutex::default(),
+        after: Mutex::default(),
         shapes: shapes.clone(),
     };
     let tasks = tasks.clone();
@@ -373,6 +380,7 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
+        self.then::<E>(rows.iter().map(|row| E::id_of(row))).await?;
         Ok(rows
             .into_iter()
             .map(|row| (Key::new(E::id_of(&row)), row))
@@ -519,6 +527,151 @@ fn columns_of<T: Content>(light: Option<&LightRows<T::Model>>) -> Vec<SimpleExpr
     }
 }
 
+/// A relation that a query shows under each row of a table (selects `field` on
+/// `object`), read for all the rows of a statement right after it, in the same
+/// batch: when a level of the response is resolved, the lookups of its rows'
+/// relation find their values ready, where each would otherwise wait for a batch
+/// of its own level, through the DataLoader's bookkeeping for every key (a key set
+/// and its copy, a channel, a map of results). The statements are the same, one a
+/// relation; so are the visibility, the rows' columns (light or whole by the same
+/// rule) and the order, for they are read by the relation's own loader. Only in a
+/// query, where nothing changes the rows before their lookup; like [`Along`], by
+/// what the operation selects on the object type, wherever it is selected.
+struct Then {
+    object: &'static str,
+    field: &'static str,
+    /// Reads the relation of the rows with these ids and keeps it for the request.
+    read: ReadAfter,
+}
+
+/// Reads a relation of the rows with the ids given and keeps it ([`read_after`]).
+type ReadAfter =
+    for<'a> fn(&'a ContentLoader, &'a [i64]) -> BoxFuture<'a, Result<(), Arc<AppError>>>;
+
+impl Then {
+    /// The relation `L` of the rows, as `object.field` shows it.
+    const fn linked<L: Link>(object: &'static str, field: &'static str) -> Self
+    where
+        <L::Join as EntityTrait>::Model: Sync,
+        <L::Target as EntityTrait>::Model: Sync,
+    {
+        Self {
+            object,
+            field,
+            read: read_after::<Linked<L>>,
+        }
+    }
+
+    /// The relation `F` of the rows, as `object.field` shows it.
+    const fn children<F: HasMany>(object: &'static str, field: &'static str) -> Self
+    where
+        <F::Entity as EntityTrait>::Model: Sync,
+    {
+        Self {
+            object,
+            field,
+            read: read_after::<Children<F>>,
+        }
+    }
+}
+
+/// The relations read right after the rows of `table`. They lead from one table to
+/// others and never back (article → person → position, article → event →
+/// organization), so reading them ends.
+fn then_of(table: TypeId) -> &'static [Then] {
+    const ARTICLE: &[Then] = &[
+        Then::linked::<PeopleOfArticle>("Article", "people"),
+        Then::linked::<OrganizationsOfArticle>("Article", "organizations"),
+        Then::linked::<EventsOfArticle>("Article", "events"),
+    ];
+    const PERSON: &[Then] = &[Then::children::<PositionsOfPerson>("Person", "positions")];
+    const EVENT: &[Then] = &[Then::linked::<OrganizersOfEvent>("Event", "organizers")];
+    if table == TypeId::of::<article::Entity>() {
+        ARTICLE
+    } else if table == TypeId::of::<person::Entity>() {
+        PERSON
+    } else if table == TypeId::of::<event::Entity>() {
+        EVENT
+    } else {
+        &[]
+    }
+}
+
+/// Reads the values of the keys `ids` of `Key<T>` with the loader's own batch
+/// function and keeps them, an owner without rows included, for [`ContentLoader::after`].
+fn read_after<'a, T>(
+    loader: &'a ContentLoader,
+    ids: &'a [i64],
+) -> BoxFuture<'a, Result<(), Arc<AppError>>>
+where
+    T: Send + Sync + 'static,
+    ContentLoader: Loader<Key<T>, Error = Arc<AppError>, Value: Default>,
+{
+    Box::pin(async move {
+        let keys: Vec<Key<T>> = ids.iter().map(|&id| Key::new(id)).collect();
+        let mut values = loader.load(&keys).await?;
+        for key in keys {
+            values.entry(key).or_default();
+        }
+        type Values<T> = HashMap<Key<T>, <ContentLoader as Loader<Key<T>>>::Value>;
+        let mut after = loader.after.lock().unwrap_or_else(PoisonError::into_inner);
+        let known = after
+            .entry(TypeId::of::<Key<T>>())
+            .or_insert_with(|| Box::new(Values::<T>::new()));
+        if let Some(known) = known.downcast_mut::<Values<T>>() {
+            if known.is_empty() {
+                *known = values;
+            } else {
+                known.extend(values);
+            }
+        }
+        Ok(())
+    })
+}
+
+impl ContentLoader {
+    /// Reads the relations of the rows of `E` with these ids that this query shows
+    /// under them ([`Then`]).
+    pub(crate) async fn then<E: 'static>(
+        &self,
+        ids: impl IntoIterator<Item = i64>,
+    ) -> Result<(), Arc<AppError>> {
+        let thens = then_of(TypeId::of::<E>());
+        if !thens
+            .iter()
+            .any(|then| self.reads_ahead(then.object, then.field))
+        {
+            return Ok(());
+        }
+        // A row met twice (a person two articles mention) is read for once.
+        let mut ids: Vec<i64> = ids.into_iter().collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        for then in thens {
+            if self.reads_ahead(then.object, then.field) {
+                (then.read)(self, &ids).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of `key`, if it was read right after its owner ([`Then`]).
+    fn after<T: 'static>(&self, key: &Key<T>) -> Option<<Self as Loader<Key<T>>>::Value>
+    where
+        Self: Loader<Key<T>>,
+    {
+        let after = self.after.lock().unwrap_or_else(PoisonError::into_inner);
+        after
+            .get(&TypeId::of::<Key<T>>())?
+            .downcast_ref::<HashMap<Key<T>, <Self as Loader<Key<T>>>::Value>>()?
+            .get(key)
+            .cloned()
+    }
+}
+
 impl<F> Loader<Key<Children<F>>> for ContentLoader
 where
     F: HasMany,
@@ -573,6 +726,8 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
+        self.then::<F::Entity>(rows.iter().map(|(row, _)| F::Entity::id_of(row)))
+            .await?;
         // Sized for every owner at once: grown key by key, the map of the positions
         // of a front page's 83 people was rehashed six times.
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::with_capacity(keys.len());
@@ -649,6 +804,8 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
+        self.then::<L::Target>(rows.iter().map(|(_, target)| L::Target::id_of(target)))
+            .await?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::with_capacity(keys.len());
         for (join, target) in rows {
             map.entry(Key::new(L::owner_of(&join)))
@@ -953,10 +1110,11 @@ where
     <F::Entity as EntityTrait>::Model: Sync,
 {
     let loader = loader(ctx)?;
-    Ok(loader
-        .load_one(Key::<Children<F>>::new(owner))
-        .await?
-        .unwrap_or_default())
+    let key = Key::<Children<F>>::new(owner);
+    if let Some(rows) = loader.loader().after(&key) {
+        return Ok(rows);
+    }
+    Ok(loader.load_one(key).await?.unwrap_or_default())
 }
 
 /// Loads the rows of a join-table relation, with their join rows.
@@ -976,10 +1134,11 @@ where
     <L::Target as EntityTrait>::Model: Sync,
 {
     let loader = loader(ctx)?;
-    Ok(loader
-        .load_one(Key::<Linked<L>>::new(owner))
-        .await?
-        .unwrap_or_default())
+    let key = Key::<Linked<L>>::new(owner);
+    if let Some(rows) = loader.loader().after(&key) {
+        return Ok(rows);
+    }
+    Ok(loader.load_one(key).await?.unwrap_or_default())
 }
 
 /// Loads only the targets of a join-table relation.

@@ -89,8 +89,12 @@ where
                     select.build(backend)
                 },
             );
-            let rows = crate::db::fetch_all::<E::Model>(&inner.db, statement).await?;
-            Ok(rows.into_iter().next().map(Arc::new))
+            let row = crate::db::fetch_all::<E::Model>(&inner.db, statement)
+                .await?
+                .into_iter()
+                .next();
+            inner.then::<E>(row.as_ref().map(E::id_of)).await?;
+            Ok(row.map(Arc::new))
         }
     }
 }
@@ -112,7 +116,7 @@ where
     let page = args.page(order)?;
     let inner = loaders::loader(ctx)?.loader();
     keyset_connection(
-        &inner.db,
+        inner,
         E::find(),
         E::visible(&inner.visibility),
         &page,

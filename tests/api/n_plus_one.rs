@@ -1,7 +1,7 @@
 //! The number of SQL statements a query issues depends on its depth, not on how
 //! many rows it returns.
 
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::helpers::TestApp;
@@ -486,6 +486,77 @@ async fn a_skipped_field_still_counts_for_the_rows_read(app: &TestApp) {
     assert_eq!(full, expected);
 }
 
+/// A relation a query shows under rows is read right after the rows, for all of
+/// them at once: the people's positions come right after the people, before the
+/// articles' organizations, in the statements of one level. Each row still gets its
+/// own, as SQL reads them: a person every article mentions, a position that is
+/// gone.
+async fn relations_shown_under_rows_are_read_right_after_them(app: &TestApp) {
+    app.add_articles(
+        6,
+        &["vo-van-thuong", "pham-van-linh", "ha-kim-ngoc"],
+        "published",
+    )
+    .await;
+    let backend = app.db.get_database_backend();
+    app.db
+        .execute_unprepared(
+            "UPDATE position SET deleted_at = CURRENT_TIMESTAMP WHERE id = (SELECT MIN(p.id) \
+             FROM position p JOIN person pe ON pe.id = p.person_id WHERE pe.slug = 'pham-van-linh')",
+        )
+        .await
+        .unwrap();
+    let query = r#"query($n: Int!) { articles(first: $n) { nodes { slug
+        people { slug positions { title organization { name } } }
+        organizations { name } } } }"#;
+    let statements = app.statements_of(query, json!({ "n": 10 })).await;
+    assert_eq!(statements.len(), 4, "{statements:#?}");
+    assert!(statements[1].contains("article_person"), "{statements:#?}");
+    assert!(
+        statements[2].contains(r#"FROM "position""#),
+        "{statements:#?}"
+    );
+    assert!(
+        statements[3].contains("article_organization"),
+        "{statements:#?}"
+    );
+
+    let data = app.data(query, json!({ "n": 10 })).await;
+    let nodes = data["articles"]["nodes"].as_array().unwrap();
+    assert!(nodes.len() >= 7, "{data}");
+    let mut seen = std::collections::HashMap::new();
+    for node in nodes {
+        for person in node["people"].as_array().unwrap() {
+            let slug = person["slug"].as_str().unwrap().to_owned();
+            let titles: Vec<&str> = person["positions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|position| position["title"].as_str().unwrap())
+                .collect();
+            let sql = format!(
+                "SELECT p.title FROM position p JOIN person pe ON pe.id = p.person_id \
+                 WHERE pe.slug = '{slug}' AND p.deleted_at IS NULL \
+                 ORDER BY p.starts_on IS NULL, p.starts_on, p.id"
+            );
+            let rows = app
+                .db
+                .query_all_raw(Statement::from_string(backend, sql))
+                .await
+                .unwrap();
+            let expected: Vec<String> = rows
+                .iter()
+                .map(|row| row.try_get("", "title").unwrap())
+                .collect();
+            assert_eq!(titles, expected, "{slug}");
+            *seen.entry(slug).or_insert(0) += 1;
+        }
+    }
+    for slug in ["vo-van-thuong", "pham-van-linh", "ha-kim-ngoc"] {
+        assert!(seen[slug] >= 6, "{seen:?}");
+    }
+}
+
 crate::on_both!(
     a_three_level_query_costs_the_same_for_5_and_50_articles,
     positions_bring_their_organizations_along,
@@ -498,6 +569,7 @@ crate::on_both!(
     a_query_reads_through_one_connection,
     many_queries_share_a_small_pool,
     a_skipped_field_still_counts_for_the_rows_read,
+    relations_shown_under_rows_are_read_right_after_them,
 );
 
 /// PostgreSQL keeps one generic plan for each prepared statement instead of

@@ -444,7 +444,7 @@ pub async fn list(
         without_body(base)
     };
     keyset_connection(
-        &inner.db,
+        inner,
         base,
         Condition::all()
             .add(inner.visibility.articles())
