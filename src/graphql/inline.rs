@@ -13,11 +13,13 @@
 //! The objects that come in numbers use it: the nodes of every connection and
 //! the objects of the relations of content (an article's people, a person's
 //! positions, a position's organization, ...). The lists of those relations are
-//! resolved in place the same way ([`InlineList`]): an item that is ready is not
-//! made into a future joined with all the others. A future needs a heap place of
-//! its own only while it waits: one that was ready leaves its place to the next
-//! field or item ([`Spare`]), so a list of ready objects costs one allocation for
-//! their futures, not one each. The few futures that do wait are run together by
+//! resolved in place the same way ([`InlineList`]): the fields of all its items
+//! are made and polled in one go, and an item that is ready is not made into a
+//! future joined with all the others. A future needs a heap place of its own only
+//! while it waits: one that was ready leaves its place to the next field, of the
+//! same object or of the next item ([`Spare`]), so the fields of a list of ready
+//! objects cost one allocation for their futures, not one an object or a field.
+//! The few futures that do wait are run together by
 //! polling each again when the request's task wakes ([`each_done`]), kept in a
 //! vector with room for two in place: no set and no task per future to allocate.
 //!
@@ -37,9 +39,7 @@ use async_graphql::indexmap::map::Entry;
 use async_graphql::parser::types::{Field, Selection};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, resolve_container};
-use async_graphql::{
-    ContextSelectionSet, Name, OutputType, Positioned, ServerError, ServerResult, Value,
-};
+use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
 use smallvec::SmallVec;
 
 /// An object whose fields are resolved in place; in the schema it is `T`.
@@ -114,54 +114,94 @@ impl<F: Future> Spare<F> {
     }
 }
 
+/// Whether the selection of `ctx` is a plain list of fields: no fragment and no
+/// directive, which go the usual way.
+fn plain(ctx: &ContextSelectionSet<'_>) -> bool {
+    ctx.item
+        .node
+        .items
+        .iter()
+        .all(|selection| match &selection.node {
+            Selection::Field(field) => field.node.directives.is_empty(),
+            _ => false,
+        })
+}
+
+/// The object's value: `null` when no field made it in.
+fn object_value(object: IndexMap<Name, Value>) -> Value {
+    if object.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(object)
+    }
+}
+
+/// The future of the field `field` of `root`, resolved as async-graphql resolves it.
+async fn field_future<'a, T: ContainerType>(
+    ctx: ContextSelectionSet<'a>,
+    field: &'a Positioned<Field>,
+    root: &'a T,
+) -> ServerResult<(Name, Value)> {
+    let ctx_field = ctx.with_field(field);
+    let name = field.node.response_key().node.clone();
+    let value = root.resolve_field(&ctx_field).await?.unwrap_or_default();
+    Ok((name, value))
+}
+
+/// The fields of `root` selected in the plain selection of `ctx`, each made and
+/// polled once in the place `spare` holds, all in one go: the object with the
+/// fields that were ready, and the futures of those that wait. `make` is
+/// [`field_future`], which names the type of the futures `spare` holds: a concrete
+/// type, which must not be part of any future's own state (an object's fields
+/// resolve objects in turn, and the type would contain itself), so `spare` lives
+/// only within one poll; a waiting future is kept as a `dyn` one.
+fn ready_fields<'a, T, F>(
+    ctx: &ContextSelectionSet<'a>,
+    root: &'a T,
+    cx: &mut std::task::Context<'_>,
+    spare: &mut Spare<F>,
+    make: fn(ContextSelectionSet<'a>, &'a Positioned<Field>, &'a T) -> F,
+) -> (IndexMap<Name, Value>, SmallVec<[FieldFuture<'a>; 2]>)
+where
+    T: ContainerType,
+    F: Future<Output = ServerResult<(Name, Value)>> + Send + 'a,
+{
+    let items = &ctx.item.node.items;
+    let mut object = IndexMap::with_capacity(items.len());
+    let mut waiting: SmallVec<[FieldFuture<'a>; 2]> = SmallVec::new();
+    for selection in items {
+        let Selection::Field(field) = &selection.node else {
+            continue;
+        };
+        if field.node.name.node == "__typename" {
+            let name = field.node.response_key().node.clone();
+            let value = Value::String(root.introspection_type_name().into_owned());
+            done(ctx, &mut object, Ok((name, value)));
+            continue;
+        }
+        let mut future = spare.hold(make(ctx.clone(), field, root));
+        match future.as_mut().poll(cx) {
+            Poll::Ready(result) => {
+                done(ctx, &mut object, result);
+                spare.keep(future);
+            }
+            Poll::Pending => waiting.push(future),
+        }
+    }
+    (object, waiting)
+}
+
 /// The fields of `root` selected in `ctx`, as an object.
 async fn resolve<'a, T: ContainerType>(
     ctx: &ContextSelectionSet<'a>,
     root: &'a T,
 ) -> ServerResult<Value> {
-    let items = &ctx.item.node.items;
-    let plain = items.iter().all(|selection| match &selection.node {
-        Selection::Field(field) => field.node.directives.is_empty(),
-        _ => false,
-    });
-    if !plain {
+    if !plain(ctx) {
         return resolve_container(ctx, root).await;
     }
-
-    let mut object = IndexMap::with_capacity(items.len());
-    let mut waiting: SmallVec<[FieldFuture<'a>; 2]> = SmallVec::new();
-    // Every field is made and polled once in one go, in a single poll: the spare
-    // place holds a future of a concrete type, which must not be part of this
-    // future's own state (an object's fields resolve objects in turn, and the
-    // type would contain itself); a waiting one is kept as a `dyn` future.
-    std::future::poll_fn(|cx| {
+    let (mut object, waiting) = std::future::poll_fn(|cx| {
         let mut spare = Spare::default();
-        for selection in items {
-            let Selection::Field(field) = &selection.node else {
-                continue;
-            };
-            if field.node.name.node == "__typename" {
-                let name = field.node.response_key().node.clone();
-                let value = Value::String(root.introspection_type_name().into_owned());
-                done(ctx, &mut object, Ok((name, value)));
-                continue;
-            }
-            let owned = ctx.clone();
-            let mut future = spare.hold(async move {
-                let ctx_field = owned.with_field(field);
-                let name = field.node.response_key().node.clone();
-                let value = root.resolve_field(&ctx_field).await?.unwrap_or_default();
-                Ok((name, value))
-            });
-            match future.as_mut().poll(cx) {
-                Poll::Ready(result) => {
-                    done(ctx, &mut object, result);
-                    spare.keep(future);
-                }
-                Poll::Pending => waiting.push(future),
-            }
-        }
-        Poll::Ready(())
+        Poll::Ready(ready_fields(ctx, root, cx, &mut spare, field_future::<T>))
     })
     .await;
     let Ok(()) = each_done(waiting, |result| {
@@ -169,15 +209,12 @@ async fn resolve<'a, T: ContainerType>(
         Ok::<_, std::convert::Infallible>(())
     })
     .await;
-    Ok(if object.is_empty() {
-        Value::Null
-    } else {
-        Value::Object(object)
-    })
+    Ok(object_value(object))
 }
 
-/// A list of objects resolved in place: each item is polled once as it is made,
-/// and only the items that wait run together, where async-graphql would make a
+/// A list of objects resolved in place: the fields of every item are made and
+/// polled in one go, in one heap place used again from item to item, and only the
+/// items with a field that waits run together, where async-graphql would make a
 /// future of every item and join them all. In the schema it is `[T!]!`.
 pub struct InlineList<T>(pub Vec<T>);
 
@@ -186,6 +223,8 @@ impl<T> FromIterator<T> for InlineList<T> {
         Self(items.into_iter().collect())
     }
 }
+
+type ItemFuture<'a> = Pin<Box<dyn Future<Output = (usize, Value)> + Send + 'a>>;
 
 impl<T: ContainerType> OutputType for InlineList<T> {
     fn type_name() -> Cow<'static, str> {
@@ -206,36 +245,49 @@ impl<T: ContainerType> OutputType for InlineList<T> {
         ctx: &ContextSelectionSet<'_>,
         _field: &Positioned<Field>,
     ) -> ServerResult<Value> {
-        let mut values = Vec::with_capacity(self.0.len());
-        let mut waiting: SmallVec<[_; 2]> = SmallVec::new();
-        let mut spare = Spare::default();
-        for (index, item) in self.0.iter().enumerate() {
-            let mut future = spare.hold(async move {
+        if !plain(ctx) {
+            let items = self.0.iter().enumerate().map(|(index, item)| async move {
                 let ctx = ctx.with_index(index);
-                let value = resolve(&ctx, item)
+                resolve_container(&ctx, item)
                     .await
-                    .map_err(|error| ctx.set_error_path(error))?;
-                Ok::<_, ServerError>((index, value))
+                    .map_err(|error| ctx.set_error_path(error))
             });
-            match std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await {
-                Poll::Ready(result) => {
-                    values.push(result?.1);
-                    spare.keep(future);
-                }
-                Poll::Pending => {
-                    values.push(Value::Null);
-                    waiting.push(future);
-                }
-            }
+            return Ok(Value::List(
+                futures_util::future::try_join_all(items).await?,
+            ));
         }
-        each_done(waiting, |result: ServerResult<(usize, Value)>| {
-            let (index, value) = result?;
+        let mut values = Vec::with_capacity(self.0.len());
+        let mut waiting: SmallVec<[ItemFuture<'_>; 2]> = SmallVec::new();
+        std::future::poll_fn(|cx| {
+            let mut spare = Spare::default();
+            for (index, item) in self.0.iter().enumerate() {
+                let ctx = ctx.with_index(index);
+                let (object, fields) = ready_fields(&ctx, item, cx, &mut spare, field_future::<T>);
+                if fields.is_empty() {
+                    values.push(object_value(object));
+                    continue;
+                }
+                values.push(Value::Null);
+                waiting.push(Box::pin(async move {
+                    let mut object = object;
+                    let Ok(()) = each_done(fields, |result| {
+                        done(&ctx, &mut object, result);
+                        Ok::<_, std::convert::Infallible>(())
+                    })
+                    .await;
+                    (index, object_value(object))
+                }));
+            }
+            Poll::Ready(())
+        })
+        .await;
+        let Ok(()) = each_done(waiting, |(index, value)| {
             if let Some(slot) = values.get_mut(index) {
                 *slot = value;
             }
-            Ok::<_, ServerError>(())
+            Ok::<_, std::convert::Infallible>(())
         })
-        .await?;
+        .await;
         Ok(Value::List(values))
     }
 }
