@@ -658,8 +658,13 @@ impl ContentLoader {
         Ok(())
     }
 
-    /// The value of `key`, if it was read right after its owner ([`Then`]).
-    fn after<T: 'static>(&self, key: &Key<T>) -> Option<<Self as Loader<Key<T>>>::Value>
+    /// What `read` makes of the value of `key`, if it was read right after its
+    /// owner ([`Then`]). The value stays: another row may have the same owner.
+    fn after<T: 'static, R>(
+        &self,
+        key: &Key<T>,
+        read: impl FnOnce(&<Self as Loader<Key<T>>>::Value) -> R,
+    ) -> Option<R>
     where
         Self: Loader<Key<T>>,
     {
@@ -668,7 +673,7 @@ impl ContentLoader {
             .get(&TypeId::of::<Key<T>>())?
             .downcast_ref::<HashMap<Key<T>, <Self as Loader<Key<T>>>::Value>>()?
             .get(key)
-            .cloned()
+            .map(read)
     }
 }
 
@@ -1111,7 +1116,7 @@ where
 {
     let loader = loader(ctx)?;
     let key = Key::<Children<F>>::new(owner);
-    if let Some(rows) = loader.loader().after(&key) {
+    if let Some(rows) = loader.loader().after(&key, Vec::clone) {
         return Ok(rows);
     }
     Ok(loader.load_one(key).await?.unwrap_or_default())
@@ -1135,7 +1140,7 @@ where
 {
     let loader = loader(ctx)?;
     let key = Key::<Linked<L>>::new(owner);
-    if let Some(rows) = loader.loader().after(&key) {
+    if let Some(rows) = loader.loader().after(&key, Vec::clone) {
         return Ok(rows);
     }
     Ok(loader.load_one(key).await?.unwrap_or_default())
@@ -1151,8 +1156,16 @@ where
     <L::Join as EntityTrait>::Model: Sync,
     <L::Target as EntityTrait>::Model: Sync,
 {
-    Ok(linked::<L>(ctx, owner)
+    let loader = loader(ctx)?;
+    let key = Key::<Linked<L>>::new(owner);
+    let read = |rows: &Vec<Pair<L>>| rows.iter().map(|(_, target)| target.clone()).collect();
+    if let Some(targets) = loader.loader().after(&key, read) {
+        return Ok(targets);
+    }
+    Ok(loader
+        .load_one(key)
         .await?
+        .unwrap_or_default()
         .into_iter()
         .map(|(_, target)| target)
         .collect())
