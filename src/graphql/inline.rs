@@ -19,9 +19,9 @@
 //! while it waits: one that was ready leaves its place to the next field, of the
 //! same object or of the next item ([`Spare`]), so the fields of a list of ready
 //! objects cost one allocation for their futures, not one an object or a field.
-//! The few futures that do wait are run together by
-//! polling each again when the request's task wakes ([`each_done`]), kept in a
-//! vector with room for two in place: no set and no task per future to allocate.
+//! The few futures that do wait are run together by polling each again when the
+//! request's task wakes ([`each_done`]), kept in a vector with room for two in
+//! place: no set and no task per future to allocate.
 //!
 //! A selection that is not a plain list of fields (a fragment, a directive) goes
 //! the usual way. So would every selection under a schema extension, which wraps
