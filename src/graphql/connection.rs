@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::resolver_utils::ContainerType;
-use async_graphql::{Context, Object};
+use async_graphql::{Context, Lookahead, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -21,7 +21,7 @@ use sea_orm::{
 use crate::db::Reader;
 use crate::error::{AppError, AppResult};
 use crate::graphql::inline::Inline;
-use crate::graphql::loaders::{Content, ContentLoader};
+use crate::graphql::loaders::{self, Content};
 
 /// The most rows one page may have.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -297,7 +297,7 @@ impl TotalCount {
 /// A root connection over the rows `base` selects where `condition` holds: one page
 /// of them in keyset order, with `totalCount` counting their ids if asked.
 pub async fn keyset_connection<E, N>(
-    loader: &ContentLoader,
+    ctx: &Context<'_>,
     base: Select<E>,
     condition: Condition,
     page: &Page,
@@ -309,6 +309,9 @@ where
     E: Content<Model: Sync>,
     N: ContainerType,
 {
+    let loader = loaders::loader(ctx)?.loader();
+    let look = ctx.look_ahead();
+    let thens = loader.thens::<E>(|field| nodes_show(&look, field));
     let db = &loader.db;
     let total = TotalCount::Query(
         db.clone(),
@@ -332,8 +335,15 @@ where
         .iter()
         .take(page.size as usize)
         .map(|row| E::id_of(row));
-    loader.then::<E>(shown).await?;
+    loader.then(thens, shown).await?;
     Ok(connection(rows, page, total, |row| cursor_of(row), node))
+}
+
+/// Whether the nodes of the connection being resolved show `field`, through `nodes`
+/// or `edges { node }`, under any alias or fragment.
+pub fn nodes_show(look: &Lookahead<'_>, field: &str) -> bool {
+    look.field("nodes").field(field).exists()
+        || look.field("edges").field("node").field(field).exists()
 }
 
 /// A connection of `N` with `totalCount`.

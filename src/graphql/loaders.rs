@@ -31,6 +31,7 @@ use sea_orm::{
     Iterable, JoinType, Order, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationDef,
     RelationTrait, Statement,
 };
+use smallvec::SmallVec;
 
 use entity::decode::{Cells, Decode, Light};
 use entity::*;
@@ -380,7 +381,11 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
-        self.then::<E>(rows.iter().map(|row| E::id_of(row))).await?;
+        self.then(
+            self.thens::<E>(|_| true),
+            rows.iter().map(|row| E::id_of(row)),
+        )
+        .await?;
         Ok(rows
             .into_iter()
             .map(|row| (Key::new(E::id_of(&row)), row))
@@ -535,8 +540,10 @@ fn columns_of<T: Content>(light: Option<&LightRows<T::Model>>) -> Vec<SimpleExpr
 /// and its copy, a channel, a map of results). The statements are the same, one a
 /// relation; so are the visibility, the rows' columns (light or whole by the same
 /// rule) and the order, for they are read by the relation's own loader. Only in a
-/// query, where nothing changes the rows before their lookup; like [`Along`], by
-/// what the operation selects on the object type, wherever it is selected.
+/// query, where nothing changes the rows before their lookup. Rows read by a root
+/// field go by that field's own selection; rows read by a batch, which answers
+/// every field that asked, go like [`Along`] by what the operation selects on the
+/// object type, wherever it selects it ([`ContentLoader::thens`]).
 struct Then {
     object: &'static str,
     field: &'static str,
@@ -629,18 +636,30 @@ where
     })
 }
 
+/// The relations to read right after some rows ([`ContentLoader::thens`]).
+pub(crate) type Thens = SmallVec<[ReadAfter; 3]>;
+
 impl ContentLoader {
-    /// Reads the relations of the rows of `E` with these ids that this query shows
-    /// under them ([`Then`]).
-    pub(crate) async fn then<E: 'static>(
+    /// The relations of rows of `E` to read right after them ([`Then`]): those a
+    /// query selects on the object type, of which `here` says which the selection
+    /// at hand shows. A root field knows its selection exactly
+    /// ([`Context::look_ahead`]); the rows of a batch may be shown under any of the
+    /// fields that asked for them, and say yes to all.
+    pub(crate) fn thens<E: 'static>(&self, here: impl Fn(&str) -> bool) -> Thens {
+        then_of(TypeId::of::<E>())
+            .iter()
+            .filter(|then| self.reads_ahead(then.object, then.field) && here(then.field))
+            .map(|then| then.read)
+            .collect()
+    }
+
+    /// Reads `thens` for the rows with these ids.
+    pub(crate) async fn then(
         &self,
+        thens: Thens,
         ids: impl IntoIterator<Item = i64>,
     ) -> Result<(), Arc<AppError>> {
-        let thens = then_of(TypeId::of::<E>());
-        if !thens
-            .iter()
-            .any(|then| self.reads_ahead(then.object, then.field))
-        {
+        if thens.is_empty() {
             return Ok(());
         }
         // A row met twice (a person two articles mention) is read for once.
@@ -650,10 +669,8 @@ impl ContentLoader {
         if ids.is_empty() {
             return Ok(());
         }
-        for then in thens {
-            if self.reads_ahead(then.object, then.field) {
-                (then.read)(self, &ids).await?;
-            }
+        for read in thens {
+            read(self, &ids).await?;
         }
         Ok(())
     }
@@ -731,8 +748,8 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
-        self.then::<F::Entity>(rows.iter().map(|(row, _)| F::Entity::id_of(row)))
-            .await?;
+        let ids = rows.iter().map(|(row, _)| F::Entity::id_of(row));
+        self.then(self.thens::<F::Entity>(|_| true), ids).await?;
         // Sized for every owner at once: grown key by key, the map of the positions
         // of a front page's 83 people was rehashed six times.
         let mut map: HashMap<Key<Children<F>>, Self::Value> = HashMap::with_capacity(keys.len());
@@ -809,8 +826,8 @@ where
         })
         .await
         .map_err(|e| Arc::new(AppError::from(e)))?;
-        self.then::<L::Target>(rows.iter().map(|(_, target)| L::Target::id_of(target)))
-            .await?;
+        let ids = rows.iter().map(|(_, target)| L::Target::id_of(target));
+        self.then(self.thens::<L::Target>(|_| true), ids).await?;
         let mut map: HashMap<Key<Linked<L>>, Self::Value> = HashMap::with_capacity(keys.len());
         for (join, target) in rows {
             map.entry(Key::new(L::owner_of(&join)))

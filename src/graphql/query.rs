@@ -93,7 +93,9 @@ where
                 .await?
                 .into_iter()
                 .next();
-            inner.then::<E>(row.as_ref().map(E::id_of)).await?;
+            let look = ctx.look_ahead();
+            let thens = inner.thens::<E>(|field| look.field(field).exists());
+            inner.then(thens, row.as_ref().map(E::id_of)).await?;
             Ok(row.map(Arc::new))
         }
     }
@@ -116,7 +118,7 @@ where
     let page = args.page(order)?;
     let inner = loaders::loader(ctx)?.loader();
     keyset_connection(
-        inner,
+        ctx,
         E::find(),
         E::visible(&inner.visibility),
         &page,

@@ -557,6 +557,46 @@ async fn relations_shown_under_rows_are_read_right_after_them(app: &TestApp) {
     }
 }
 
+/// The articles of a person's page read their relations right after them too; the
+/// person, looked up at the root, does not read positions its own selection does
+/// not show, although the query shows positions of other people.
+async fn a_root_field_reads_after_its_rows_only_what_it_shows(app: &TestApp) {
+    app.add_articles(4, &["vo-van-thuong", "pham-van-linh"], "published")
+        .await;
+    let query = r#"{ person(slug: "vo-van-thuong") { name articles(first: 3) { nodes { slug
+        people { slug positions { title } } organizations { name } } } } }"#;
+    let statements = app.statements_of(query, json!({})).await;
+    // The person; the page of articles; their people, with the people's positions
+    // right after them; the articles' organizations.
+    assert_eq!(statements.len(), 5, "{statements:#?}");
+    assert!(
+        statements[0].contains(r#"FROM "person""#),
+        "{statements:#?}"
+    );
+    assert!(
+        statements[1].contains(r#"FROM "article""#),
+        "{statements:#?}"
+    );
+    assert!(statements[2].contains("article_person"), "{statements:#?}");
+    assert!(
+        statements[3].contains(r#"FROM "position""#),
+        "{statements:#?}"
+    );
+    assert!(
+        statements[4].contains("article_organization"),
+        "{statements:#?}"
+    );
+    let data = app.data(query, json!({})).await;
+    let nodes = data["person"]["articles"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 3, "{data}");
+    assert!(
+        nodes
+            .iter()
+            .all(|node| node["people"].as_array().unwrap().len() == 2),
+        "{data}"
+    );
+}
+
 crate::on_both!(
     a_three_level_query_costs_the_same_for_5_and_50_articles,
     positions_bring_their_organizations_along,
@@ -570,6 +610,7 @@ crate::on_both!(
     many_queries_share_a_small_pool,
     a_skipped_field_still_counts_for_the_rows_read,
     relations_shown_under_rows_are_read_right_after_them,
+    a_root_field_reads_after_its_rows_only_what_it_shows,
 );
 
 /// PostgreSQL keeps one generic plan for each prepared statement instead of

@@ -21,6 +21,7 @@ use entity::{
 use crate::error::{AppError, AppResult, FieldResult};
 use crate::graphql::connection::{
     Conn, Cursor, Keyset, Page, PageArgs, SortValue, TotalCount, connection, keyset_connection,
+    nodes_show,
 };
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inline::InlineList;
@@ -438,13 +439,14 @@ pub async fn list(
     let inner = loaders::loader(ctx)?.loader();
     let page = args.page(order.name())?;
     let base = article::Entity::find();
-    let base = if reads_body(ctx) {
+    let look = ctx.look_ahead();
+    let base = if nodes_show(&look, "body") || nodes_show(&look, "paragraphs") {
         base
     } else {
         without_body(base)
     };
     keyset_connection(
-        inner,
+        ctx,
         base,
         Condition::all()
             .add(inner.visibility.articles())
@@ -455,15 +457,6 @@ pub async fn list(
         Article,
     )
     .await
-}
-
-/// Whether the nodes of the article page being resolved read the body (`body`,
-/// `paragraphs`), through `nodes` or `edges`, under any alias or fragment.
-fn reads_body(ctx: &Context<'_>) -> bool {
-    let look = ctx.look_ahead();
-    [look.field("nodes"), look.field("edges").field("node")]
-        .iter()
-        .any(|node| node.field("body").exists() || node.field("paragraphs").exists())
 }
 
 /// Selects every column but the body, which comes back empty: a list of headlines
@@ -554,6 +547,17 @@ impl Loader<ArticlesOf> for ContentLoader {
                 .push(row);
             }
         }
+        // The articles of the pages; a page's row past its end only tells whether
+        // there is a next one.
+        let shown: Vec<i64> = out
+            .iter()
+            .flat_map(|(key, rows)| {
+                let size = usize::try_from(key.page.size).unwrap_or(usize::MAX);
+                rows.iter().take(size).map(|row| row.id)
+            })
+            .collect();
+        self.then(self.thens::<article::Entity>(|_| true), shown)
+            .await?;
         Ok(out)
     }
 }
