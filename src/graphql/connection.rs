@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::resolver_utils::ContainerType;
-use async_graphql::{Context, Lookahead, Object};
+use async_graphql::{Context, Object};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, NaiveDate, Utc};
@@ -22,6 +22,7 @@ use crate::db::Reader;
 use crate::error::{AppError, AppResult};
 use crate::graphql::inline::Inline;
 use crate::graphql::loaders::{self, Content};
+use crate::graphql::projection::shows;
 
 /// The most rows one page may have.
 pub const MAX_PAGE_SIZE: i32 = 100;
@@ -310,8 +311,7 @@ where
     N: ContainerType,
 {
     let loader = loaders::loader(ctx)?.loader();
-    let look = ctx.look_ahead();
-    let thens = loader.thens::<E>(|field| nodes_show(&look, field));
+    let thens = loader.thens::<E>(|field| nodes_show(ctx, field));
     let db = &loader.db;
     let total = TotalCount::Query(
         db.clone(),
@@ -341,9 +341,8 @@ where
 
 /// Whether the nodes of the connection being resolved show `field`, through `nodes`
 /// or `edges { node }`, under any alias or fragment.
-pub fn nodes_show(look: &Lookahead<'_>, field: &str) -> bool {
-    look.field("nodes").field(field).exists()
-        || look.field("edges").field("node").field(field).exists()
+pub fn nodes_show(ctx: &Context<'_>, field: &str) -> bool {
+    shows(ctx, &["nodes", field]) || shows(ctx, &["edges", "node", field])
 }
 
 /// A connection of `N` with `totalCount`.

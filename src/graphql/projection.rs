@@ -121,6 +121,43 @@ impl Projection {
     }
 }
 
+/// Whether the selection of the field `ctx` resolves selects the fields of `path`,
+/// each under the one before, under any alias and through fragments: what
+/// async-graphql's `Lookahead` tells, without the lists it allocates at each step
+/// (a root field asks this of each relation its rows may read right after them).
+pub fn shows(ctx: &Context<'_>, path: &[&str]) -> bool {
+    selects_path(
+        &ctx.item.node.selection_set.node,
+        path,
+        &ctx.query_env.fragments,
+    )
+}
+
+fn selects_path(
+    set: &SelectionSet,
+    path: &[&str],
+    fragments: &HashMap<Name, Positioned<FragmentDefinition>>,
+) -> bool {
+    let Some((first, rest)) = path.split_first() else {
+        return true;
+    };
+    // Validation has refused fragments that spread themselves.
+    set.items.iter().any(|selection| match &selection.node {
+        Selection::Field(field) => {
+            field.node.name.node == *first
+                && selects_path(&field.node.selection_set.node, rest, fragments)
+        }
+        Selection::FragmentSpread(spread) => fragments
+            .get(&spread.node.fragment_name.node)
+            .is_some_and(|fragment| {
+                selects_path(&fragment.node.selection_set.node, path, fragments)
+            }),
+        Selection::InlineFragment(fragment) => {
+            selects_path(&fragment.node.selection_set.node, path, fragments)
+        }
+    })
+}
+
 /// Deeper than this the walk gives up and asks for whole rows (validation already
 /// bounds the depth of a query; this only keeps a cycle of fragments finite).
 const MAX_DEPTH: usize = 64;
@@ -200,5 +237,40 @@ impl Walk<'_> {
             Some(possible) => possible.iter().map(String::as_str).collect(),
             None => vec![ty.name()],
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::parser::parse_query;
+    use async_graphql::parser::types::{DocumentOperations, Selection};
+
+    use super::selects_path;
+
+    /// A path of fields is found by name whatever the aliases, through named and
+    /// inline fragments, and only where each field is under the one before.
+    #[test]
+    fn a_path_is_found_through_aliases_and_fragments() -> anyhow::Result<()> {
+        let document = parse_query(
+            "{ articles { all: nodes { title ...People } edges { ... on ArticleEdge { node { slug } } } } }
+             fragment People on Article { mentioned: people { name } }",
+        )?;
+        let DocumentOperations::Single(operation) = &document.operations else {
+            anyhow::bail!("one operation");
+        };
+        let Selection::Field(articles) = &operation.node.selection_set.node.items[0].node else {
+            anyhow::bail!("a field");
+        };
+        let set = &articles.node.selection_set.node;
+        let shows = |path: &[&str]| selects_path(set, path, &document.fragments);
+        assert!(shows(&["nodes", "title"]));
+        assert!(shows(&["nodes", "people", "name"]));
+        assert!(shows(&["edges", "node", "slug"]));
+        assert!(!shows(&["nodes", "slug"]));
+        assert!(!shows(&["all"]));
+        assert!(!shows(&["mentioned"]));
+        assert!(!shows(&["people"]));
+        assert!(!shows(&["nodes", "people", "positions"]));
+        Ok(())
     }
 }

@@ -21,6 +21,7 @@ use crate::graphql::connection::{
 use crate::graphql::ids::{self, Kind};
 use crate::graphql::inline::Inline;
 use crate::graphql::loaders::{self, Content};
+use crate::graphql::projection::shows;
 use crate::graphql::shapes::Shape;
 use crate::graphql::types::article::{self as articles, ArticleFilter, ArticleOrder};
 use crate::graphql::types::scalars::Date;
@@ -93,8 +94,7 @@ where
                 .await?
                 .into_iter()
                 .next();
-            let look = ctx.look_ahead();
-            let thens = inner.thens::<E>(|field| look.field(field).exists());
+            let thens = inner.thens::<E>(|field| shows(ctx, &[field]));
             inner.then(thens, row.as_ref().map(E::id_of)).await?;
             Ok(row.map(Arc::new))
         }

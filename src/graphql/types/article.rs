@@ -439,8 +439,7 @@ pub async fn list(
     let inner = loaders::loader(ctx)?.loader();
     let page = args.page(order.name())?;
     let base = article::Entity::find();
-    let look = ctx.look_ahead();
-    let base = if nodes_show(&look, "body") || nodes_show(&look, "paragraphs") {
+    let base = if nodes_show(ctx, "body") || nodes_show(ctx, "paragraphs") {
         base
     } else {
         without_body(base)
