@@ -486,6 +486,14 @@ async fn a_skipped_field_still_counts_for_the_rows_read(app: &TestApp) {
     assert_eq!(full, expected);
 }
 
+/// The statements are as many as `marks`, each holding its mark, in that order.
+fn read_in_order(statements: &[String], marks: &[&str]) {
+    assert_eq!(statements.len(), marks.len(), "{statements:#?}");
+    for (statement, mark) in statements.iter().zip(marks) {
+        assert!(statement.contains(mark), "{mark} in {statements:#?}");
+    }
+}
+
 /// A relation a query shows under rows is read right after the rows, for all of
 /// them at once: the people's positions come right after the people, before the
 /// articles' organizations, in the statements of one level. Each row still gets its
@@ -510,15 +518,14 @@ async fn relations_shown_under_rows_are_read_right_after_them(app: &TestApp) {
         people { slug positions { title organization { name } } }
         organizations { name } } } }"#;
     let statements = app.statements_of(query, json!({ "n": 10 })).await;
-    assert_eq!(statements.len(), 4, "{statements:#?}");
-    assert!(statements[1].contains("article_person"), "{statements:#?}");
-    assert!(
-        statements[2].contains(r#"FROM "position""#),
-        "{statements:#?}"
-    );
-    assert!(
-        statements[3].contains("article_organization"),
-        "{statements:#?}"
+    read_in_order(
+        &statements,
+        &[
+            r#"FROM "article""#,
+            "article_person",
+            r#"FROM "position""#,
+            "article_organization",
+        ],
     );
 
     let data = app.data(query, json!({ "n": 10 })).await;
@@ -568,23 +575,15 @@ async fn a_root_field_reads_after_its_rows_only_what_it_shows(app: &TestApp) {
     let statements = app.statements_of(query, json!({})).await;
     // The person; the page of articles; their people, with the people's positions
     // right after them; the articles' organizations.
-    assert_eq!(statements.len(), 5, "{statements:#?}");
-    assert!(
-        statements[0].contains(r#"FROM "person""#),
-        "{statements:#?}"
-    );
-    assert!(
-        statements[1].contains(r#"FROM "article""#),
-        "{statements:#?}"
-    );
-    assert!(statements[2].contains("article_person"), "{statements:#?}");
-    assert!(
-        statements[3].contains(r#"FROM "position""#),
-        "{statements:#?}"
-    );
-    assert!(
-        statements[4].contains("article_organization"),
-        "{statements:#?}"
+    read_in_order(
+        &statements,
+        &[
+            r#"FROM "person""#,
+            r#"FROM "article""#,
+            "article_person",
+            r#"FROM "position""#,
+            "article_organization",
+        ],
     );
     let data = app.data(query, json!({})).await;
     let nodes = data["person"]["articles"]["nodes"].as_array().unwrap();
