@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{Actor, AuthError};
@@ -90,6 +90,9 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
+            limits.body_timeout_secs,
+        )))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
@@ -114,6 +117,18 @@ async fn graphql(
         request.set_parsed_query(document.clone());
     }
     let operation_name = request.operation_name.clone();
+    // Before anything else walks the document: its walks are bounded there.
+    if let Some(document) = document
+        && let Err(refusal) = crate::graphql::guard::check(
+            &state.schemas.registry,
+            document,
+            operation_name.as_deref(),
+            &request.variables,
+            &state.schemas.limits,
+        )
+    {
+        return refused(&refusal);
+    }
     if method == Method::GET
         && document.is_some_and(|document| is_mutation(document, operation_name.as_deref()))
     {
@@ -178,13 +193,30 @@ async fn graphql(
     .data(state.clock.clone())
     .data(actor);
     let mut response = tasks.run(schema.execute(request)).await;
+    // A document refused by validation ran nothing, and has no data to order.
     if let Some(document) = document
+        && response.data != async_graphql::Value::Null
         && let Some(operation) = operation(document, operation_name.as_deref())
     {
         crate::graphql::order::restore(&mut response.data, document, operation);
     }
     crate::error::code_errors(&mut response);
-    respond(response, parsed.as_deref())
+    // A database that cannot be reached fails the request as a whole: 503, so
+    // that clients and load balancers try again, rather than a 200 with holes.
+    let unavailable = response.errors.iter().any(|error| {
+        error
+            .extensions
+            .as_ref()
+            .and_then(|extensions| extensions.get("code"))
+            .is_some_and(|code| *code == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+    });
+    let mut http = respond(response, parsed.as_deref());
+    if unavailable {
+        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+        http.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    }
+    http
 }
 
 /// The HTTP response for a GraphQL response, with the headers async-graphql-axum
@@ -252,9 +284,13 @@ fn is_mutation(document: &ExecutableDocument, name: Option<&str>) -> bool {
 /// A refused token: 401 with a GraphQL error body, so clients read it as any other.
 fn unauthenticated(error: &AuthError) -> Response {
     if let AuthError::Db(cause) = error {
+        if crate::error::is_unavailable(cause) {
+            tracing::warn!(%cause, "token lookup failed: the database is unavailable");
+            return unavailable();
+        }
         tracing::error!(%cause, "token lookup failed");
         return refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
+            StatusCode::INTERNAL_SERVER_ERROR,
             "INTERNAL",
             "could not check the token".to_owned(),
         );
@@ -266,15 +302,49 @@ fn unauthenticated(error: &AuthError) -> Response {
     )
 }
 
+/// A document refused by [`crate::graphql::guard`]: its code, and the figures that
+/// broke the limit in `extensions`.
+fn refused(refusal: &crate::graphql::guard::Refusal) -> Response {
+    refusal_with(
+        StatusCode::OK,
+        refusal.code(),
+        refusal.to_string(),
+        &refusal.figures(),
+    )
+}
+
+/// The database cannot be reached: 503, to be tried again in a moment.
+fn unavailable() -> Response {
+    let mut http = refusal(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "SERVICE_UNAVAILABLE",
+        "the database is unavailable; try again shortly".to_owned(),
+    );
+    http.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    http
+}
+
 /// A request refused before it runs: a GraphQL error body with its code.
 fn refusal(status: StatusCode, code: &str, message: String) -> Response {
+    refusal_with(status, code, message, &[])
+}
+
+/// A request refused before it runs, with figures for `extensions`.
+fn refusal_with(
+    status: StatusCode,
+    code: &str,
+    message: String,
+    figures: &[(&str, u64)],
+) -> Response {
     let error = async_graphql::ServerError::new(message, None);
     let mut response = async_graphql::Response::from_errors(vec![error]);
     if let Some(error) = response.errors.first_mut() {
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", code);
+        for (name, figure) in figures {
+            extensions.set(*name, *figure);
+        }
     }
     let mut http = GraphQLResponse::from(response).into_response();
     *http.status_mut() = status;
@@ -295,14 +365,21 @@ async fn graphiql() -> impl IntoResponse {
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
-        Err(error) => {
-            tracing::error!(%error, "health check failed");
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ok"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+        Err(_) => {
+            tracing::warn!("health check timed out");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
         }
     }
 }
+
+/// How long `/healthz` waits for the database.
+const HEALTH_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// Ready to take all traffic: the database answers and the search index has caught
 /// up with it since the start (a new index is built from the database in the
@@ -338,9 +415,13 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now), &search);
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!("GraphiQL on http://{}/", listener.local_addr()?);
-    axum::serve(listener, router(state, &args.limits))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    crate::server::serve(
+        listener,
+        router(state, &args.limits),
+        args.limits.connections(),
+        shutdown_signal(),
+    )
+    .await;
     Ok(())
 }
 

@@ -70,10 +70,32 @@ pub struct Limits {
     #[arg(long, env = "BANTIN_MAX_DEPTH", default_value_t = 12)]
     pub max_depth: usize,
 
-    /// Highest complexity a query may have (each field counts 1, a list field
-    /// counts its page size times its children).
+    /// Deepest nesting under `__schema` or `__type` (introspection reads no rows;
+    /// the standard introspection queries of GraphQL tools nest 13 deep).
+    #[arg(long, env = "BANTIN_MAX_INTROSPECTION_DEPTH", default_value_t = 16)]
+    pub max_introspection_depth: usize,
+
+    /// Highest cost a query may have: each field counts 1, a connection counts its
+    /// items once for each of its page (20 without `first`/`last`), `totalCount`
+    /// and `search` weigh 500.
     #[arg(long, env = "BANTIN_MAX_COMPLEXITY", default_value_t = 20_000)]
     pub max_complexity: usize,
+
+    /// Most selections a document may expand to, its fragment spreads expanded.
+    #[arg(long, env = "BANTIN_MAX_SELECTIONS", default_value_t = 5_000)]
+    pub max_selections: usize,
+
+    /// Most aliases a document may have.
+    #[arg(long, env = "BANTIN_MAX_ALIASES", default_value_t = 64)]
+    pub max_aliases: usize,
+
+    /// Most fields at the root of an operation.
+    #[arg(long, env = "BANTIN_MAX_ROOT_FIELDS", default_value_t = 32)]
+    pub max_root_fields: usize,
+
+    /// Most directives a document may have.
+    #[arg(long, env = "BANTIN_MAX_DIRECTIVES", default_value_t = 64)]
+    pub max_directives: usize,
 
     /// Largest request body, in bytes.
     #[arg(long, env = "BANTIN_MAX_BODY_BYTES", default_value_t = 256 * 1024)]
@@ -89,6 +111,28 @@ pub struct Limits {
     /// pool: a running query holds a connection.
     #[arg(long, env = "BANTIN_MAX_CONCURRENT_OPERATIONS", default_value_t = CONCURRENT_OPERATIONS)]
     pub max_concurrent_operations: usize,
+
+    /// Most client connections open at once; keep it below the file-descriptor
+    /// limit (`ulimit -n`). Past it, new connections wait until one closes.
+    #[arg(long, env = "BANTIN_MAX_OPEN_CONNECTIONS", default_value_t = 4_096)]
+    pub max_open_connections: usize,
+
+    /// Most client connections open at once from one address.
+    #[arg(
+        long,
+        env = "BANTIN_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 256
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Longest wait, in seconds, for a request's head; also how long a kept-alive
+    /// connection may stay idle.
+    #[arg(long, env = "BANTIN_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Longest time, in seconds, a request's body may take to arrive.
+    #[arg(long, env = "BANTIN_BODY_TIMEOUT_SECS", default_value_t = 10)]
+    pub body_timeout_secs: u64,
 }
 
 /// The default of [`Limits::max_concurrent_operations`]. Fewer left the cores idle
@@ -97,14 +141,48 @@ pub struct Limits {
 /// megabytes less.
 pub const CONCURRENT_OPERATIONS: usize = 16;
 
+impl Limits {
+    /// The limits of client connections.
+    pub fn connections(&self) -> crate::server::ConnectionLimits {
+        crate::server::ConnectionLimits {
+            max_connections: self.max_open_connections,
+            max_per_address: self.max_connections_per_address,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs),
+        }
+    }
+
+    /// The limits a document is held to before it runs.
+    pub fn document(&self) -> crate::graphql::guard::DocumentLimits {
+        let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
+        crate::graphql::guard::DocumentLimits {
+            max_depth: self.max_depth,
+            max_introspection_depth: self.max_introspection_depth,
+            max_cost: wide(self.max_complexity),
+            max_selections: wide(self.max_selections),
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            max_directives: self.max_directives,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_depth: 12,
+            max_introspection_depth: 16,
             max_complexity: 20_000,
+            max_selections: 5_000,
+            max_aliases: 64,
+            max_root_fields: 32,
+            max_directives: 64,
             max_body_bytes: 256 * 1024,
             request_timeout_secs: 30,
             max_concurrent_operations: CONCURRENT_OPERATIONS,
+            max_open_connections: 4_096,
+            max_connections_per_address: 256,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
         }
     }
 }

@@ -105,6 +105,9 @@ impl RollbackJournal {
     }
 }
 
+/// How long a statement waits for a pooled connection.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(750);
+
 /// How long a SQLite statement waits for a lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -119,7 +122,11 @@ async fn connect_with(
         .max_connections(if in_memory { 1 } else { args.pool_size() })
         .min_connections(if in_memory { 1 } else { 0 })
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
+        // A request fails fast, as SERVICE_UNAVAILABLE, while the database cannot
+        // be reached: sqlx goes on trying to connect until this runs out. Under
+        // load a query never waits for a connection, since no more operations run
+        // at once than the pool holds (`Limits::max_concurrent_operations`).
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         // A connection is checked with a round trip only when it has been idle long
         // enough to have been dropped; a busy pool hands connections straight out
         // (a ping on every checkout was one extra round trip per statement).

@@ -26,9 +26,41 @@ pub enum AppError {
     /// The database failed (`INTERNAL`; the detail is logged, not returned).
     #[error("database error: {0}")]
     Db(#[from] DbErr),
+    /// The database cannot be reached (`SERVICE_UNAVAILABLE`; the request may be
+    /// tried again).
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
     /// Any other failure (`INTERNAL`).
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// Whether a database error says the database cannot be reached now (no
+/// connection to be had, a connection lost, the server shutting down), rather
+/// than that a statement failed.
+pub fn is_unavailable(error: &DbErr) -> bool {
+    use sea_orm::RuntimeErr;
+    use sea_orm::sqlx::Error as Sqlx;
+    let driver = match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => return true,
+        DbErr::Query(RuntimeErr::SqlxError(error)) | DbErr::Exec(RuntimeErr::SqlxError(error)) => {
+            error
+        }
+        _ => return false,
+    };
+    match &**driver {
+        Sqlx::Io(_)
+        | Sqlx::Tls(_)
+        | Sqlx::PoolTimedOut
+        | Sqlx::PoolClosed
+        | Sqlx::WorkerCrashed => true,
+        // PostgreSQL's class 08 (connection exception) and 57P01-57P03 (the
+        // server is shutting down or starting).
+        Sqlx::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P0")),
+        _ => false,
+    }
 }
 
 impl AppError {
@@ -44,6 +76,8 @@ impl AppError {
             Self::NotFound(_) => "NOT_FOUND",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden(_) => "FORBIDDEN",
+            Self::Db(error) if is_unavailable(error) => "SERVICE_UNAVAILABLE",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Db(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -52,6 +86,14 @@ impl AppError {
 impl ErrorExtensions for AppError {
     fn extend(&self) -> async_graphql::Error {
         let message = match self {
+            Self::Db(error) if is_unavailable(error) => {
+                tracing::warn!(error = %self, "database unavailable");
+                "the database is unavailable; try again shortly".to_owned()
+            }
+            Self::Unavailable(_) => {
+                tracing::warn!(error = %self, "database unavailable");
+                "the database is unavailable; try again shortly".to_owned()
+            }
             Self::Db(_) | Self::Internal(_) => {
                 tracing::error!(error = %self, "request failed");
                 "internal error".to_owned()
@@ -96,7 +138,9 @@ impl From<std::sync::Arc<AppError>> for AppError {
             Self::NotFound(m) => Self::NotFound(m.clone()),
             Self::Unauthenticated(m) => Self::Unauthenticated(m.clone()),
             Self::Forbidden(m) => Self::Forbidden(m.clone()),
+            Self::Db(e) if is_unavailable(e) => Self::Unavailable(e.to_string()),
             Self::Db(e) => Self::Internal(e.to_string()),
+            Self::Unavailable(m) => Self::Unavailable(m.clone()),
             Self::Internal(m) => Self::Internal(m.clone()),
         }
     }

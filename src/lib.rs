@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod search;
+pub mod server;
 pub mod telemetry;
 pub mod text;
 

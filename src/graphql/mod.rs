@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod documents;
+pub mod guard;
 pub mod ids;
 pub mod inline;
 pub mod json;

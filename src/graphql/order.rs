@@ -44,14 +44,22 @@ struct Key<'d> {
 impl<'d> Plan<'d> {
     fn new(sets: &[&'d SelectionSet], document: &'d ExecutableDocument) -> Self {
         let mut plan = Self { keys: Vec::new() };
+        let mut spreading = Vec::new();
         for set in sets {
-            plan.collect(set, document);
+            plan.collect(set, document, &mut spreading);
         }
         plan
     }
 
-    /// Adds the response keys of `set`, in order, merging repeated ones.
-    fn collect(&mut self, set: &'d SelectionSet, document: &'d ExecutableDocument) {
+    /// Adds the response keys of `set`, in order, merging repeated ones. A fragment
+    /// already being spread is not spread again (validation refuses such documents,
+    /// and [`crate::graphql::guard`] before it; this keeps the walk finite anyway).
+    fn collect(
+        &mut self,
+        set: &'d SelectionSet,
+        document: &'d ExecutableDocument,
+        spreading: &mut Vec<&'d Name>,
+    ) {
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
@@ -67,13 +75,18 @@ impl<'d> Plan<'d> {
                     }
                 }
                 Selection::FragmentSpread(spread) => {
-                    if let Some(fragment) = document.fragments.get(&spread.node.fragment_name.node)
-                    {
-                        self.collect(&fragment.node.selection_set.node, document);
+                    let name = &spread.node.fragment_name.node;
+                    if spreading.contains(&name) {
+                        continue;
+                    }
+                    if let Some(fragment) = document.fragments.get(name) {
+                        spreading.push(name);
+                        self.collect(&fragment.node.selection_set.node, document, spreading);
+                        spreading.pop();
                     }
                 }
                 Selection::InlineFragment(fragment) => {
-                    self.collect(&fragment.node.selection_set.node, document);
+                    self.collect(&fragment.node.selection_set.node, document, spreading);
                 }
             }
         }

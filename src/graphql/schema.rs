@@ -4,12 +4,14 @@ use std::sync::Arc;
 
 use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute};
 use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::registry::Registry;
 use async_graphql::{
-    EmptySubscription, Request, Response, SDLExportOptions, Schema, ValidationMode,
+    EmptySubscription, OutputType, Request, Response, SDLExportOptions, Schema, ValidationMode,
 };
 use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
+use crate::graphql::guard::DocumentLimits;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::search::Search;
@@ -34,6 +36,12 @@ pub struct Schemas {
     pub fast: AppSchema,
     /// Checks every rule; for documents not yet found valid, and for checking.
     pub strict: AppSchema,
+    /// The types of the schema, for walks over a document before it runs.
+    pub registry: Registry,
+    /// The limits of a document, checked before anything else walks it
+    /// ([`crate::graphql::guard`]; depth and cost are checked there, not by
+    /// async-graphql, whose walk expands every fragment spread).
+    pub limits: DocumentLimits,
 }
 
 /// Built with its limits, ready to execute. `fast` installs no extension: an
@@ -47,8 +55,6 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) ->
             .data(db.clone())
             .data(search.index.clone())
             .data(search.indexer.clone())
-            .limit_depth(limits.max_depth)
-            .limit_complexity(limits.max_complexity)
             .limit_recursive_depth(64)
             .limit_directives(32)
             .validation_mode(mode)
@@ -56,7 +62,19 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) ->
     Schemas {
         fast: build(ValidationMode::Fast).finish(),
         strict: build(ValidationMode::Strict).extension(OnlyCheck).finish(),
+        registry: registry(),
+        limits: limits.document(),
     }
+}
+
+/// The types of the schema's roots and all they reach.
+pub fn registry() -> Registry {
+    let mut registry = Registry::default();
+    QueryRoot::create_type_info(&mut registry);
+    MutationRoot::create_type_info(&mut registry);
+    registry.query_type = QueryRoot::type_name().into_owned();
+    registry.mutation_type = Some(MutationRoot::type_name().into_owned());
+    registry
 }
 
 impl Schemas {

@@ -20,6 +20,8 @@ pub enum Backend {
 /// A running app.
 pub struct TestApp {
     pub address: String,
+    /// The database's URL.
+    pub url: String,
     pub db: DatabaseConnection,
     pub backend: Backend,
     /// The app's turns to execute an operation.
@@ -68,16 +70,26 @@ impl TestApp {
 
     /// Spawns the app on a fresh database, with or without the sample content.
     pub async fn spawn_with(backend: Backend, sample: bool) -> Option<TestApp> {
-        Self::spawn_indexed(backend, sample, true).await
+        Self::spawn_indexed(backend, sample, true, Limits::default()).await
+    }
+
+    /// Spawns the app with the sample content and the given limits.
+    pub async fn spawn_limited(backend: Backend, limits: Limits) -> Option<TestApp> {
+        Self::spawn_indexed(backend, true, true, limits).await
     }
 
     /// Spawns the app with the sample content and its search indexer not started:
     /// the index is empty until the test calls `indexer.initialize()`.
     pub async fn spawn_unindexed(backend: Backend) -> Option<TestApp> {
-        Self::spawn_indexed(backend, true, false).await
+        Self::spawn_indexed(backend, true, false, Limits::default()).await
     }
 
-    async fn spawn_indexed(backend: Backend, sample: bool, indexed: bool) -> Option<TestApp> {
+    async fn spawn_indexed(
+        backend: Backend,
+        sample: bool,
+        indexed: bool,
+        limits: Limits,
+    ) -> Option<TestApp> {
         let unique = format!(
             "{}_{}_{}",
             std::process::id(),
@@ -117,7 +129,7 @@ impl TestApp {
             }
         };
         let args = DatabaseArgs {
-            database_url: url,
+            database_url: url.clone(),
             max_connections: Some(4),
         };
         let mut db = bantin::db::connect(&args).await.expect("connect");
@@ -147,7 +159,6 @@ impl TestApp {
                 .await
                 .expect("load the sample");
         }
-        let limits = Limits::default();
         let clock = Arc::new(Mutex::new(now()));
         let time = clock.clone();
         let search = bantin::search::Search::open(None, &index_db).expect("search index");
@@ -171,11 +182,16 @@ impl TestApp {
             .await
             .expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router(state, &limits)).await;
-        });
+        let app = router(state, &limits);
+        tokio::spawn(bantin::server::serve(
+            listener,
+            app,
+            limits.connections(),
+            std::future::pending(),
+        ));
         Some(TestApp {
             address,
+            url,
             db,
             backend,
             turns,

@@ -4,6 +4,7 @@
 
 mod binary;
 mod bundles;
+mod edge;
 mod editing;
 mod helpers;
 mod http;

@@ -1,0 +1,391 @@
+//! The edge: hostile documents, slow and silent connections. Whatever a client
+//! sends, the server answers well-formed JSON (never a 5xx) quickly, and goes on
+//! serving everyone else.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bantin::config::Limits;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+use crate::helpers::{Backend, TestApp};
+
+/// Fragments `F0`..`Fn`, each spreading the next twice: 2^n selections expanded.
+fn fan_out(n: usize) -> String {
+    let mut query = String::from("{ ...F0 }");
+    for i in 0..n {
+        query.push_str(&format!(
+            " fragment F{i} on QueryRoot {{ __typename ...F{j} ...F{j} }}",
+            j = i + 1
+        ));
+    }
+    query.push_str(&format!(" fragment F{n} on QueryRoot {{ __typename }}"));
+    query
+}
+
+/// Posts `query` and checks the answer is a refusal with `code`, in JSON, under 500,
+/// and quick; returns the error.
+async fn refused(app: &TestApp, query: &str, code: &str) -> Value {
+    let started = Instant::now();
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("the server answers");
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.unwrap_or_else(|error| {
+        panic!(
+            "{status}: not JSON ({error}): {}",
+            &query[..query.len().min(80)]
+        )
+    });
+    let elapsed = started.elapsed();
+    assert!(status < 500, "{status}: {body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        code,
+        "{}: {body}",
+        &query[..query.len().min(80)]
+    );
+    assert!(
+        elapsed < Duration::from_secs(1),
+        "refused in {elapsed:?}: {}",
+        &query[..query.len().min(80)]
+    );
+    body["errors"][0].clone()
+}
+
+async fn hostile_documents_are_refused_at_once_and_the_server_lives(app: &TestApp) {
+    // The eighty bytes that aborted the server: a fragment that spreads itself.
+    refused(
+        app,
+        "{ __typename ...A } fragment A on QueryRoot { __typename ...A }",
+        "BAD_USER_INPUT",
+    )
+    .await;
+    refused(
+        app,
+        "{ ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { __typename ...A }",
+        "BAD_USER_INPUT",
+    )
+    .await;
+    // 2^24 and 2^40 selections once expanded.
+    for n in [24, 40] {
+        let error = refused(app, &fan_out(n), "QUERY_TOO_COMPLEX").await;
+        assert_eq!(error["extensions"]["limit"], 5_000, "{error}");
+    }
+    // Empty pages are not free: a hundred articles' people's counts.
+    let error = refused(
+        app,
+        "{ articles(first: 100) { nodes { people { articles(first: 0) { totalCount } } } } }",
+        "QUERY_TOO_COMPLEX",
+    )
+    .await;
+    assert_eq!(error["extensions"]["cost"], 1 + 100 * (1 + 1 + 1 + 500));
+    assert_eq!(error["extensions"]["limit"], 20_000);
+    // Thousands of aliased counts (as many as the body limit lets through).
+    let counts: Vec<String> = (0..5_000)
+        .map(|n| format!("a{n}: articles(first: 0) {{ totalCount }}"))
+        .collect();
+    let error = refused(
+        app,
+        &format!("{{ {} }}", counts.join(" ")),
+        "TOO_MANY_ALIASES",
+    )
+    .await;
+    assert_eq!(error["extensions"]["count"], 5_000);
+    let deep = "{ article(slug: \"x\") { people { positions { organization { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } } } } } }";
+    let error = refused(app, deep, "QUERY_TOO_COMPLEX").await;
+    assert_eq!(
+        (&error["extensions"]["depth"], &error["extensions"]["limit"]),
+        (&json!(13), &json!(12))
+    );
+    // Nesting the parser refuses, in the document and in the variables.
+    let nested = "{a".repeat(50_000) + &"}".repeat(50_000);
+    refused(app, &nested, "BAD_USER_INPUT").await;
+    let list =
+        "{ nodes(ids: ".to_owned() + &"[".repeat(50_000) + &"]".repeat(50_000) + ") { id } }";
+    refused(app, &list, "BAD_USER_INPUT").await;
+    let body = format!(
+        "{{\"query\":\"query ($v: [ID!]!) {{ nodes(ids: $v) {{ id }} }}\",\"variables\":{{\"v\":{}{}}}}}",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    let response = app
+        .client()
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers");
+    assert!(response.status().as_u16() < 500);
+
+    // Everyone else is still served.
+    let data = app.data("{ articles { totalCount } }", json!({})).await;
+    assert_eq!(data, json!({ "articles": { "totalCount": 1 } }));
+}
+
+crate::on_both!(hostile_documents_are_refused_at_once_and_the_server_lives);
+
+/// The server's socket address.
+fn socket(app: &TestApp) -> SocketAddr {
+    app.address
+        .trim_start_matches("http://")
+        .parse()
+        .expect("a socket address")
+}
+
+/// Whether the server closed `stream` within `within`: reads until the end.
+async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    let mut buffer = [0_u8; 1024];
+    let read = tokio::time::timeout(within, async {
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    });
+    read.await.is_ok()
+}
+
+fn short_timeouts() -> Limits {
+    Limits {
+        header_timeout_secs: 1,
+        body_timeout_secs: 1,
+        ..Limits::default()
+    }
+}
+
+/// A head sent a byte at a time, a body that never ends and a kept-alive
+/// connection that says nothing more are all cut.
+#[tokio::test]
+async fn slow_and_idle_connections_are_cut() {
+    let app = TestApp::spawn_limited(Backend::Sqlite, short_timeouts())
+        .await
+        .expect("SQLite is always available");
+    let address = socket(&app);
+
+    // The head, a byte every 200 ms: cut after the header timeout of one second.
+    let mut slow = TcpStream::connect(address).await.unwrap();
+    let started = Instant::now();
+    let head = b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+    for byte in head {
+        if slow.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if started.elapsed() > Duration::from_secs(5) {
+            break;
+        }
+    }
+    assert!(closed_within(&mut slow, Duration::from_secs(2)).await);
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A body that stops arriving.
+    let mut stalled = TcpStream::connect(address).await.unwrap();
+    stalled
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":")
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stalled.read_to_end(&mut answer)).await;
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // A kept-alive connection, idle after one request.
+    let mut idle = TcpStream::connect(address).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut buffer = [0_u8; 512];
+    let read = idle.read(&mut buffer).await.unwrap();
+    assert!(String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"));
+    let started = Instant::now();
+    assert!(closed_within(&mut idle, Duration::from_secs(3)).await);
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    app.finish().await;
+}
+
+/// One address opening many silent connections keeps no one else out: a new
+/// client elsewhere is served within a second.
+#[tokio::test]
+async fn a_flood_of_silent_connections_does_not_keep_others_out() {
+    let limits = Limits {
+        max_open_connections: 300,
+        max_connections_per_address: 100,
+        ..Limits::default()
+    };
+    let app = TestApp::spawn_limited(Backend::Sqlite, limits)
+        .await
+        .expect("SQLite is always available");
+    let address = socket(&app);
+    let mut flood = Vec::new();
+    for _ in 0..1_000 {
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        if let Ok(stream) = socket.connect(address).await {
+            flood.push(stream);
+        }
+    }
+    let started = Instant::now();
+    let data = app.data("{ articles { totalCount } }", json!({})).await;
+    assert_eq!(data, json!({ "articles": { "totalCount": 1 } }));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    // Past its share, the flooding address is turned away at once.
+    let mut turned_away = 0;
+    for stream in flood.iter_mut().rev().take(50) {
+        if closed_within(stream, Duration::from_millis(200)).await {
+            turned_away += 1;
+        }
+    }
+    assert_eq!(turned_away, 50);
+    app.finish().await;
+}
+
+/// A TCP relay between the app and PostgreSQL that can be cut: while it is down
+/// it drops every connection it has and every new one at once.
+struct Relay {
+    address: SocketAddr,
+    down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    cut: tokio::sync::watch::Sender<u64>,
+}
+
+impl Relay {
+    async fn start(upstream: SocketAddr) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (cut, cuts) = tokio::sync::watch::channel(0_u64);
+        let is_down = down.clone();
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if is_down.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let mut cuts = cuts.clone();
+                cuts.mark_unchanged();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cuts.changed() => {}
+                    }
+                });
+            }
+        });
+        Relay { address, down, cut }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
+        if down {
+            self.cut.send_modify(|n| *n += 1);
+        }
+    }
+}
+
+/// While PostgreSQL cannot be reached, every kind of request fails within a
+/// second with 503 and `SERVICE_UNAVAILABLE`; when it comes back, so does the app.
+#[tokio::test]
+async fn an_unreachable_database_fails_fast_and_the_app_recovers() {
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let token = app.token(bantin::auth::Role::Editor, "editor").await;
+    let (prefix, rest) = app.url.split_once('@').unwrap();
+    let (host, database) = rest.split_once('/').unwrap();
+    let upstream: SocketAddr = tokio::net::lookup_host(host).await.unwrap().next().unwrap();
+    let relay = Relay::start(upstream).await;
+    let args = bantin::config::DatabaseArgs {
+        database_url: format!("{prefix}@{}/{database}", relay.address),
+        max_connections: Some(4),
+    };
+    let db = bantin::db::connect(&args).await.unwrap();
+    let search = bantin::search::Search::open(None, &db).unwrap();
+    let limits = Limits::default();
+    let state =
+        bantin::app::AppState::new(db, &limits, std::sync::Arc::new(chrono::Utc::now), &search);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(bantin::server::serve(
+        listener,
+        bantin::app::router(state, &limits),
+        limits.connections(),
+        std::future::pending(),
+    ));
+    let client = reqwest::Client::new();
+    let ask = |token: Option<&str>| {
+        let mut request = client
+            .post(format!("{base}/graphql"))
+            .json(&json!({ "query": "{ articles { totalCount } }" }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let started = Instant::now();
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry = response.headers().get("retry-after").cloned();
+            let body: Value = response.json().await.unwrap();
+            (status, body, retry, started.elapsed())
+        }
+    };
+    let (status, body, _, _) = ask(None).await;
+    assert_eq!(
+        (status, &body["data"]["articles"]["totalCount"]),
+        (200, &json!(1))
+    );
+
+    relay.set_down(true);
+    for token in [None, Some(token.as_str())] {
+        let (status, body, retry, elapsed) = ask(token).await;
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "SERVICE_UNAVAILABLE",
+            "{body}"
+        );
+        assert!(retry.is_some());
+        assert!(elapsed < Duration::from_millis(1_500), "{elapsed:?}");
+    }
+    let started = Instant::now();
+    let health = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), 503);
+    assert!(started.elapsed() < Duration::from_millis(1_500));
+
+    relay.set_down(false);
+    let started = Instant::now();
+    loop {
+        let (status, body, _, _) = ask(None).await;
+        if status == 200 {
+            assert_eq!(body["data"]["articles"]["totalCount"], 1);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "not recovered: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.finish().await;
+}
