@@ -21,6 +21,9 @@
 # in target/bench/results/<time>/. bantin talks to PostgreSQL without TLS here, as the
 # other servers do (on loopback TLS only costs CPU).
 set -euo pipefail
+
+# The load comes from one address, and the peers limit no rate: neither does bantin here.
+export BANTIN_RATE_PER_ADDRESS=0 BANTIN_RATE_PER_TOKEN=0
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 ROUNDS=${ROUNDS:-2}; WARMUP=${WARMUP:-5}; DURATION=${DURATION:-15}; CONCS=${CONCS:-"16 64"}

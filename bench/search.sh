@@ -6,6 +6,9 @@
 #
 #   bench/search.sh                       # knobs: ROUNDS DURATION CONCS SIZE SEED
 set -euo pipefail
+
+# The load comes from one address, and the peers limit no rate: neither does bantin here.
+export BANTIN_RATE_PER_ADDRESS=0 BANTIN_RATE_PER_TOKEN=0
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 ROUNDS=${ROUNDS:-3}; DURATION=${DURATION:-10}; CONCS=${CONCS:-"1 16"}

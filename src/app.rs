@@ -12,11 +12,13 @@ use async_graphql::parser::types::{
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, middleware};
 use sea_orm::DatabaseConnection;
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::cors::{Any, CorsLayer};
@@ -32,6 +34,7 @@ use crate::graphql::documents::{Documents, Parsed};
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{Schemas, build_schema};
 use crate::graphql::shapes::Shapes;
+use crate::rate::RateLimits;
 use crate::search::{Indexer, Search};
 
 /// What every request handler can reach.
@@ -54,6 +57,8 @@ pub struct AppState {
     pub metric: Option<Metric>,
     /// The search indexer, whose first catch-up `/readyz` waits for.
     pub indexer: Arc<Indexer>,
+    /// Requests by client address and by token.
+    pub rates: Arc<RateLimits>,
 }
 
 impl AppState {
@@ -70,6 +75,7 @@ impl AppState {
             shapes: Arc::default(),
             metric: None,
             indexer: search.indexer.clone(),
+            rates: Arc::new(RateLimits::new(&limits.rates())),
         }
     }
 }
@@ -81,8 +87,11 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .allow_origin(Any)
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+    let graphql_route = get(graphql)
+        .post(graphql)
+        .route_layer(middleware::from_fn_with_state(state.clone(), by_address));
     Router::new()
-        .route("/graphql", get(graphql).post(graphql))
+        .route("/graphql", graphql_route)
         .route("/", get(graphiql))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
@@ -101,10 +110,42 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
+/// Refuses a request over its client address's rate, before its body is read.
+async fn by_address(
+    State(state): State<AppState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    if let Some(Extension(ConnectInfo(peer))) = peer {
+        let has_token = request.headers().contains_key(header::AUTHORIZATION);
+        if let Err(wait) = state.rates.check_address(peer.ip(), has_token) {
+            return rate_limited(wait);
+        }
+    }
+    next.run(request).await
+}
+
+/// 429 with the seconds to wait.
+fn rate_limited(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut http = refusal_with(
+        StatusCode::TOO_MANY_REQUESTS,
+        "RATE_LIMITED",
+        format!("too many requests; try again in {seconds} s"),
+        &[("retryAfterSeconds", seconds)],
+    );
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        http.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    http
+}
+
 async fn graphql(
     State(state): State<AppState>,
     method: Method,
     headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     request: GraphQLRequest,
 ) -> Response {
     let mut request = request.into_inner();
@@ -144,8 +185,20 @@ async fn graphql(
         .map(|value| value.to_str().unwrap_or_default());
     let actor = match crate::auth::authenticate(&state.db, authorization).await {
         Ok(actor) => actor,
-        Err(error) => return unauthenticated(&error),
+        Err(error) => {
+            if let (AuthError::Malformed | AuthError::Invalid, Some(Extension(ConnectInfo(peer)))) =
+                (&error, &peer)
+            {
+                state.rates.failed_auth(peer.ip());
+            }
+            return unauthenticated(&error);
+        }
     };
+    if let Some(actor) = &actor
+        && let Err(wait) = state.rates.check_token(actor.token_id)
+    {
+        return rate_limited(wait);
+    }
     let visibility = Visibility {
         now: (state.clock)(),
         viewer: actor.as_ref().map_or(Viewer::Reader, Actor::viewer),

@@ -130,6 +130,21 @@ pub struct Limits {
     #[arg(long, env = "BANTIN_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
 
+    /// Requests a second from one client address (a burst of twice as many is
+    /// let through); 0 turns the limit off. Behind a proxy every client has the
+    /// proxy's address: raise it there, or turn it off.
+    #[arg(long, env = "BANTIN_RATE_PER_ADDRESS", default_value_t = 100)]
+    pub rate_per_address: u32,
+
+    /// Requests a second with one token (a burst of twice as many); 0: off.
+    #[arg(long, env = "BANTIN_RATE_PER_TOKEN", default_value_t = 50)]
+    pub rate_per_token: u32,
+
+    /// Failed token checks a minute from one client address; past it, requests
+    /// with a token from that address are refused until the minute allows; 0: off.
+    #[arg(long, env = "BANTIN_FAILED_AUTH_PER_MINUTE", default_value_t = 10)]
+    pub failed_auth_per_minute: u32,
+
     /// Longest time, in seconds, a request's body may take to arrive.
     #[arg(long, env = "BANTIN_BODY_TIMEOUT_SECS", default_value_t = 10)]
     pub body_timeout_secs: u64,
@@ -142,6 +157,15 @@ pub struct Limits {
 pub const CONCURRENT_OPERATIONS: usize = 16;
 
 impl Limits {
+    /// The rate limits.
+    pub fn rates(&self) -> crate::rate::RateSettings {
+        crate::rate::RateSettings {
+            per_address: self.rate_per_address,
+            per_token: self.rate_per_token,
+            failed_auth_per_minute: self.failed_auth_per_minute,
+        }
+    }
+
     /// The limits of client connections.
     pub fn connections(&self) -> crate::server::ConnectionLimits {
         crate::server::ConnectionLimits {
@@ -183,6 +207,9 @@ impl Default for Limits {
             max_connections_per_address: 256,
             header_timeout_secs: 10,
             body_timeout_secs: 10,
+            rate_per_address: 100,
+            rate_per_token: 50,
+            failed_auth_per_minute: 10,
         }
     }
 }
