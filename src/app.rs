@@ -59,6 +59,12 @@ pub struct AppState {
     pub indexer: Arc<Indexer>,
     /// Requests by client address and by token.
     pub rates: Arc<RateLimits>,
+    /// Run every operation on async-graphql's stock executor: validated in full each
+    /// time, objects resolved the stock way, rows read whole and nothing read ahead,
+    /// the response written by serde_json. The fast path is held to answer what it
+    /// answers, byte for byte (tests/api/differential.rs); it is also the fallback
+    /// should the fast path ever be in doubt (`--executor stock`).
+    pub stock: bool,
 }
 
 impl AppState {
@@ -76,6 +82,7 @@ impl AppState {
             metric: None,
             indexer: search.indexer.clone(),
             rates: Arc::new(RateLimits::new(&limits.rates())),
+            stock: false,
         }
     }
 }
@@ -212,6 +219,7 @@ async fn graphql(
         );
     };
     let valid = match &parsed {
+        Some(_) if state.stock => false,
         Some(parsed) => {
             let query = &request.query;
             parsed
@@ -241,6 +249,7 @@ async fn graphql(
         &state.shapes,
         &visibility,
         &tasks,
+        state.stock,
     )
     .data(visibility)
     .data(state.clock.clone())
@@ -254,6 +263,7 @@ async fn graphql(
         crate::graphql::order::restore(&mut response.data, document, operation);
     }
     crate::error::code_errors(&mut response);
+    crate::error::order_errors(&mut response);
     // A database that cannot be reached fails the request as a whole: 503, so
     // that clients and load balancers try again, rather than a 200 with holes.
     let unavailable = response.errors.iter().any(|error| {
@@ -263,7 +273,11 @@ async fn graphql(
             .and_then(|extensions| extensions.get("code"))
             .is_some_and(|code| *code == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
     });
-    let mut http = respond(response, parsed.as_deref());
+    let mut http = if state.stock {
+        respond_stock(response)
+    } else {
+        respond(response, parsed.as_deref())
+    };
     if unavailable {
         *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
         http.headers_mut()
@@ -307,6 +321,11 @@ fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Re
     http
 }
 
+/// The HTTP response for a GraphQL response as async-graphql-axum writes it.
+fn respond_stock(response: async_graphql::Response) -> Response {
+    GraphQLResponse::from(response).into_response()
+}
+
 /// The operation of `document` a request runs: the only one, or the one it names.
 fn operation<'d>(
     document: &'d ExecutableDocument,
@@ -316,6 +335,10 @@ fn operation<'d>(
         (DocumentOperations::Single(operation), _) => Some(&operation.node),
         (DocumentOperations::Multiple(operations), Some(name)) => {
             operations.get(name).map(|operation| &operation.node)
+        }
+        // One named operation runs without being named (as async-graphql runs it).
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next().map(|operation| &operation.node)
         }
         (DocumentOperations::Multiple(_), None) => None,
     }
@@ -465,7 +488,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     })?;
     // The index catches up in the background; the API serves meanwhile.
     search.indexer.spawn();
-    let state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now), &search);
+    let mut state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now), &search);
+    state.stock = args.executor == crate::config::Executor::Stock;
     let listener = TcpListener::bind(args.listen).await?;
     tracing::info!("GraphiQL on http://{}/", listener.local_addr()?);
     crate::server::serve(

@@ -58,9 +58,25 @@ pub struct ServeArgs {
     #[arg(long, env = "BANTIN_NO_SAMPLE", default_value_t = false)]
     pub no_sample: bool,
 
+    /// Which executor runs operations: `fast` (bantin's own resolution in place,
+    /// field ordering and writer) or `stock` (async-graphql's own, which the fast
+    /// one is tested to match byte for byte; slower).
+    #[arg(long, env = "BANTIN_EXECUTOR", value_enum, default_value_t = Executor::Fast)]
+    pub executor: Executor,
+
     /// Limits that keep one request from taking the server down.
     #[command(flatten)]
     pub limits: Limits,
+}
+
+/// Which executor runs GraphQL operations.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Executor {
+    /// bantin's fast path.
+    #[default]
+    Fast,
+    /// async-graphql's stock executor.
+    Stock,
 }
 
 /// Query and request limits.

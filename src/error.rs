@@ -115,8 +115,15 @@ impl From<AppError> for FieldError {
     }
 }
 
+/// An error of async-graphql's own (a missing context value, say) that reaches a
+/// resolver is the server's fault: `INTERNAL`, unless it says otherwise.
 impl From<async_graphql::Error> for FieldError {
-    fn from(error: async_graphql::Error) -> Self {
+    fn from(mut error: async_graphql::Error) -> Self {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            tracing::error!(message = %error.message, "request failed");
+            extensions.set("code", "INTERNAL");
+        }
         Self(error)
     }
 }
@@ -146,38 +153,52 @@ impl From<std::sync::Arc<AppError>> for AppError {
     }
 }
 
-/// Gives every error of a response an `extensions.code`. Resolver errors already
-/// carry one; the executor's own errors do not: a query that does not parse or
-/// validate, or a value that does not fit its type (an argument's, or a variable's
-/// as the argument reading it finds), is `BAD_USER_INPUT`; a query
-/// over the depth or complexity limit is `QUERY_TOO_COMPLEX`; anything else that
-/// escaped without a code is `INTERNAL`.
+/// Gives every error of a response an `extensions.code`. Every error a resolver
+/// returns carries one already (it is an [`AppError`], or coded on its way through
+/// [`FieldError`]), and so does every refusal of the handler; the only errors
+/// without one are async-graphql's own, made before a resolver runs: a document
+/// that does not parse or validate, an unknown operation, a variable or an
+/// argument whose value does not fit its type. All are the client's:
+/// `BAD_USER_INPUT`.
 pub fn code_errors(response: &mut async_graphql::Response) {
     for error in &mut response.errors {
-        let has_code = error
-            .extensions
-            .as_ref()
-            .is_some_and(|e| e.get("code").is_some());
-        if has_code {
-            continue;
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            extensions.set("code", "BAD_USER_INPUT");
         }
-        let message = error.message.as_str();
-        let code = if message.contains("too complex") || message.contains("nested too deep") {
-            "QUERY_TOO_COMPLEX"
-        } else if error.path.is_empty()
-            || message.starts_with("Failed to parse")
-            || message.starts_with("Expected input type")
-            || message.starts_with("Invalid value")
-        {
-            "BAD_USER_INPUT"
-        } else {
-            "INTERNAL"
-        };
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", code);
     }
+}
+
+/// Puts the errors of a response in the order of the document: by the place of
+/// the field that failed, then by the path (the items of a list in order). The
+/// executor reports errors as fields finish, in an order that changes with the
+/// timing of their loads; the spec leaves the order open, and a stable one lets
+/// clients and caches compare responses.
+pub fn order_errors(response: &mut async_graphql::Response) {
+    use async_graphql::PathSegment;
+    use std::cmp::Ordering;
+    if response.errors.len() < 2 {
+        return;
+    }
+    let segment = |a: &PathSegment, b: &PathSegment| match (a, b) {
+        (PathSegment::Index(a), PathSegment::Index(b)) => a.cmp(b),
+        (PathSegment::Field(a), PathSegment::Field(b)) => a.cmp(b),
+        (PathSegment::Index(_), PathSegment::Field(_)) => Ordering::Less,
+        (PathSegment::Field(_), PathSegment::Index(_)) => Ordering::Greater,
+    };
+    response.errors.sort_by(|a, b| {
+        let place = |error: &async_graphql::ServerError| {
+            error.locations.first().map(|pos| (pos.line, pos.column))
+        };
+        place(a).cmp(&place(b)).then_with(|| {
+            a.path
+                .iter()
+                .zip(&b.path)
+                .map(|(a, b)| segment(a, b))
+                .find(|ordering| ordering.is_ne())
+                .unwrap_or_else(|| a.path.len().cmp(&b.path.len()))
+        })
+    });
 }
 
 /// The result type of everything below the GraphQL layer.
@@ -200,23 +221,34 @@ mod tests {
     }
 
     #[test]
-    fn values_that_do_not_fit_their_type_are_bad_input() {
-        for message in [
-            r#"Expected input type "String", found 5."#,
-            r#"Failed to parse "Date": premature end of input"#,
-            r#"Invalid value for argument "first", expected type "Int""#,
-        ] {
-            let mut error = async_graphql::ServerError::new(message, None);
-            error.path = vec![async_graphql::PathSegment::Field("article".to_owned())];
-            let mut response = async_graphql::Response::from_errors(vec![error]);
-            code_errors(&mut response);
-            let code = response.errors[0]
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .cloned();
-            assert_eq!(code, Some(async_graphql::Value::from("BAD_USER_INPUT")));
-        }
+    fn the_executors_own_errors_are_bad_input_and_a_resolvers_keep_their_code() {
+        let mut error = async_graphql::ServerError::new(r#"Failed to parse "Date""#, None);
+        error.path = vec![async_graphql::PathSegment::Field("article".to_owned())];
+        let resolver: async_graphql::Error =
+            FieldError::from(async_graphql::Error::new("Data `X` does not exist.")).into();
+        let mut response = async_graphql::Response::from_errors(vec![
+            error,
+            resolver.into_server_error(async_graphql::Pos::default()),
+        ]);
+        code_errors(&mut response);
+        let codes: Vec<_> = response
+            .errors
+            .iter()
+            .map(|error| {
+                error
+                    .extensions
+                    .as_ref()
+                    .and_then(|e| e.get("code"))
+                    .cloned()
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                Some(async_graphql::Value::from("BAD_USER_INPUT")),
+                Some(async_graphql::Value::from("INTERNAL"))
+            ]
+        );
     }
 
     #[test]

@@ -360,9 +360,11 @@ macro_rules! light {
     };
 }
 
+// A has-many relation groups its rows by the column that points at their owner,
+// so that column is light too (`organization.parent_id`, for `children`).
 light! {
     event { id, slug, name, starts_on, starts_at, date_precision }
-    organization { id, name }
+    organization { id, name, parent_id }
     person { id, slug, full_name }
     position { id, person_id, organization_id, title }
 }

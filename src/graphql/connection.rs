@@ -265,7 +265,7 @@ pub enum TotalCount {
 #[Object]
 impl TotalCount {
     /// How many items the whole connection has, across all pages.
-    async fn total_count(&self, _ctx: &Context<'_>) -> async_graphql::Result<u64> {
+    async fn total_count(&self, _ctx: &Context<'_>) -> crate::error::FieldResult<u64> {
         Ok(self.count().await?)
     }
 }

@@ -214,11 +214,6 @@ pub fn check(
         summaries: HashMap::new(),
         chain: Vec::new(),
     };
-    // Every fragment is summed up, used or not: validation walks each of them.
-    for (name, fragment) in &document.fragments {
-        let on = fragment.node.type_condition.node.on.node.as_str();
-        walk.fragment(name, on.starts_with("__"))?;
-    }
     let operations: Vec<&OperationDefinition> = match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), _) => vec![&operation.node],
         (DocumentOperations::Multiple(operations), Some(name)) => operations
@@ -263,6 +258,16 @@ pub fn check(
                 cost: summary.cost,
                 limit: limits.max_cost,
             });
+        }
+    }
+    // Every fragment is summed up, used or not (validation walks each of them),
+    // in the document's order, so that a refusal names the same fragment each time.
+    if !document.fragments.is_empty() {
+        let mut fragments: Vec<_> = document.fragments.iter().collect();
+        fragments.sort_by_key(|(_, fragment)| (fragment.pos.line, fragment.pos.column));
+        for (name, fragment) in fragments {
+            let on = fragment.node.type_condition.node.on.node.as_str();
+            walk.fragment(name, on.starts_with("__"))?;
         }
     }
     Ok(())

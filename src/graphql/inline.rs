@@ -42,6 +42,12 @@ use async_graphql::resolver_utils::{ContainerType, resolve_container};
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
 use smallvec::SmallVec;
 
+/// Found in a schema's or a request's data: resolve every object the stock way.
+/// A schema with an extension installed has it (an extension wraps the resolution
+/// of each field, which resolution in place would skip), and so does a request run
+/// on the stock executor ([`crate::app::AppState::stock`]).
+pub struct Stock;
+
 /// An object whose fields are resolved in place; in the schema it is `T`.
 pub struct Inline<T>(pub T);
 
@@ -115,16 +121,18 @@ impl<F: Future> Spare<F> {
 }
 
 /// Whether the selection of `ctx` is a plain list of fields: no fragment and no
-/// directive, which go the usual way.
+/// directive, which go the usual way, as does everything under [`Stock`].
 fn plain(ctx: &ContextSelectionSet<'_>) -> bool {
-    ctx.item
-        .node
-        .items
-        .iter()
-        .all(|selection| match &selection.node {
-            Selection::Field(field) => field.node.directives.is_empty(),
-            _ => false,
-        })
+    ctx.data_opt::<Stock>().is_none()
+        && ctx
+            .item
+            .node
+            .items
+            .iter()
+            .all(|selection| match &selection.node {
+                Selection::Field(field) => field.node.directives.is_empty(),
+                _ => false,
+            })
 }
 
 /// The object's value: `null` when no field made it in.
@@ -332,22 +340,24 @@ fn insert(target: &mut IndexMap<Name, Value>, name: Name, value: Value) {
         }
         Entry::Occupied(occupied) => occupied.into_mut(),
     };
-    match into {
-        Value::Object(into) => {
-            if let Value::Object(from) = value {
-                for (key, value) in from {
-                    insert(into, key, value);
-                }
+    merge(into, value);
+}
+
+/// Merges `value` into `into`: the fields of objects, item by item in lists. An
+/// object whose fields were all skipped is `null`, and gives way to the same
+/// object with fields from the other selection, whichever finished first.
+fn merge(into: &mut Value, value: Value) {
+    match (into, value) {
+        (into @ Value::Null, value) => *into = value,
+        (Value::Object(into), Value::Object(from)) => {
+            for (key, value) in from {
+                insert(into, key, value);
             }
         }
-        Value::List(into) => {
-            if let Value::List(from) = value {
-                for (item, value) in into.iter_mut().zip(from) {
-                    if let (Value::Object(into), Value::Object(from)) = (item, value) {
-                        for (key, value) in from {
-                            insert(into, key, value);
-                        }
-                    }
+        (Value::List(into), Value::List(from)) => {
+            for (item, value) in into.iter_mut().zip(from) {
+                if let Value::Object(_) | Value::Null = item {
+                    merge(item, value);
                 }
             }
         }

@@ -67,6 +67,8 @@ type AnyRow = Arc<dyn Any + Send + Sync>;
 
 /// Puts the request's loader into the request. Its batches run inside the
 /// request's own task (see [`BatchTasks`]).
+/// With `stock`, rows are read whole and nothing is read ahead of its lookup
+/// ([`Projection::whole`]).
 pub fn attach(
     request: Request,
     db: Reader,
@@ -74,11 +76,16 @@ pub fn attach(
     shapes: &Arc<Shapes>,
     visibility: &Visibility,
     tasks: &BatchTasks,
+    stock: bool,
 ) -> Request {
     let loader = ContentLoader {
         db,
         visibility: *visibility,
-        projection: OnceLock::new(),
+        projection: if stock {
+            OnceLock::from(Arc::new(Projection::whole()))
+        } else {
+            OnceLock::new()
+        },
         parsed,
         ahead: Mutex::default(),
         after: Mutex::default(),

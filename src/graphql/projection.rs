@@ -40,6 +40,15 @@ pub struct Projection {
 }
 
 impl Projection {
+    /// Whole rows and nothing read ahead: as if every field were selected by a
+    /// mutation. What the stock executor runs with ([`crate::graphql::inline::Stock`]).
+    pub fn whole() -> Self {
+        Self {
+            whole_rows: true,
+            ..Self::default()
+        }
+    }
+
     /// The projection of the operation being run.
     pub fn of(ctx: &Context<'_>) -> Self {
         let env = &ctx.query_env;

@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::Limits;
 use crate::graphql::guard::DocumentLimits;
+use crate::graphql::inline::Stock;
 use crate::graphql::mutation::MutationRoot;
 use crate::graphql::query::QueryRoot;
 use crate::search::Search;
@@ -61,7 +62,10 @@ pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) ->
     };
     Schemas {
         fast: build(ValidationMode::Fast).finish(),
-        strict: build(ValidationMode::Strict).extension(OnlyCheck).finish(),
+        strict: build(ValidationMode::Strict)
+            .extension(OnlyCheck)
+            .data(Stock)
+            .finish(),
         registry: registry(),
         limits: limits.document(),
     }

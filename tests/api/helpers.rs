@@ -28,6 +28,7 @@ pub struct TestApp {
     pub turns: Arc<tokio::sync::Semaphore>,
     /// The app's search indexer.
     pub indexer: Arc<bantin::search::Indexer>,
+    search: bantin::search::Search,
     statements: Arc<AtomicU64>,
     /// The text of each statement run while it is `Some`.
     recorded: Arc<Mutex<Option<Vec<String>>>>,
@@ -196,12 +197,42 @@ impl TestApp {
             backend,
             turns,
             indexer: search.indexer.clone(),
+            search,
             statements,
             recorded,
             clock,
             client: reqwest::Client::new(),
             cleanup,
         })
+    }
+
+    /// Serves the same database, search index and clock on another address, on
+    /// the stock executor or the fast one, with no rate limit; returns its URL.
+    pub async fn twin(&self, stock: bool) -> String {
+        let limits = Limits {
+            rate_per_address: 0,
+            rate_per_token: 0,
+            ..Limits::default()
+        };
+        let time = self.clock.clone();
+        let mut state = AppState::new(
+            self.db.clone(),
+            &limits,
+            Arc::new(move || *time.lock().unwrap_or_else(PoisonError::into_inner)),
+            &self.search,
+        );
+        state.stock = stock;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(bantin::server::serve(
+            listener,
+            router(state, &limits),
+            limits.connections(),
+            std::future::pending(),
+        ));
+        address
     }
 
     /// Posts a query with variables; returns the whole JSON response.

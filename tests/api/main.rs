@@ -4,12 +4,14 @@
 
 mod binary;
 mod bundles;
+mod differential;
 mod edge;
 mod editing;
 mod helpers;
 mod http;
 mod n_plus_one;
 mod pagination;
+mod querygen;
 mod sample;
 mod schema;
 mod search;
