@@ -5,10 +5,12 @@ use std::sync::Arc;
 use anyhow::Context;
 use std::time::Duration;
 
+use async_graphql::ParseRequestError;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
 };
+use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::Router;
 use axum::body::Body;
@@ -21,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
@@ -113,6 +116,8 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(limits.request_timeout_secs),
         ))
+        .layer(CatchPanicLayer::custom(panicked))
+        .layer(middleware::map_response(json_errors))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
 }
@@ -131,6 +136,90 @@ async fn by_address(
         }
     }
     next.run(request).await
+}
+
+/// A body that is not a GraphQL request: a JSON error, with the status that says
+/// why (too large, too slow, or malformed).
+fn bad_body(error: &ParseRequestError) -> Response {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return refusal(
+                StatusCode::REQUEST_TIMEOUT,
+                "TIMEOUT",
+                "the request body took too long to arrive".to_owned(),
+            );
+        }
+        if error.is::<http_body_util::LengthLimitError>() {
+            return too_large();
+        }
+        cause = error.source();
+    }
+    match error {
+        ParseRequestError::PayloadTooLarge => too_large(),
+        ParseRequestError::UnsupportedBatch => refusal(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "batches of requests are not supported: send one request a body".to_owned(),
+        ),
+        other => refusal(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            format!("the body is not a GraphQL request: {other}"),
+        ),
+    }
+}
+
+fn too_large() -> Response {
+    refusal(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "BAD_USER_INPUT",
+        "the request body is too large".to_owned(),
+    )
+}
+
+/// Answers of the layers around the handler (a body over the limit, a request
+/// past its time, a method not allowed, a panic caught) carry no GraphQL body:
+/// give them one, so that every answer to a client is JSON with a code.
+async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    // Handlers' own answers say what they are (`/healthz` in plain text); the
+    // body limit's 413 says plain text too.
+    let described = response.headers().contains_key(header::CONTENT_TYPE)
+        && status != StatusCode::PAYLOAD_TOO_LARGE;
+    if described || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let (code, message) = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ("BAD_USER_INPUT", "the request body is too large"),
+        StatusCode::REQUEST_TIMEOUT => ("TIMEOUT", "the request took too long"),
+        StatusCode::METHOD_NOT_ALLOWED => ("BAD_USER_INPUT", "use GET or POST"),
+        StatusCode::NOT_FOUND => ("NOT_FOUND", "no such path"),
+        status if status.is_client_error() => ("BAD_USER_INPUT", "the request is malformed"),
+        _ => ("INTERNAL", "internal error"),
+    };
+    let mut json = refusal(status, code, message.to_owned());
+    for name in [header::ALLOW, header::RETRY_AFTER] {
+        if let Some(value) = response.headers().get(&name) {
+            json.headers_mut().insert(name, value.clone());
+        }
+    }
+    json
+}
+
+/// A panic caught on a request's way: logged, and answered as any internal error.
+fn panicked(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let message = panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_default();
+    tracing::error!(%message, "a request panicked");
+    refusal(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "INTERNAL",
+        "internal error".to_owned(),
+    )
 }
 
 /// 429 with the seconds to wait.
@@ -153,9 +242,12 @@ async fn graphql(
     method: Method,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    request: GraphQLRequest,
+    request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
-    let mut request = request.into_inner();
+    let mut request = match request {
+        Ok(request) => request.into_inner(),
+        Err(GraphQLRejection(error)) => return bad_body(&error),
+    };
     // Parsed (or found parsed) here, for what the handler needs to know of the
     // operation (whether it is a mutation, the order of its fields), and handed to
     // async-graphql, which would otherwise parse it again.

@@ -17,6 +17,11 @@ pub struct DatabaseArgs {
     /// Most connections in the pool [default: 16 on PostgreSQL, 8 on SQLite].
     #[arg(long, env = "BANTIN_MAX_CONNECTIONS")]
     pub max_connections: Option<u32>,
+
+    /// Longest wait for a pooled connection, in milliseconds: while the database
+    /// cannot be reached, requests fail (503, SERVICE_UNAVAILABLE) after this.
+    #[arg(long, env = "BANTIN_ACQUIRE_TIMEOUT_MS", default_value_t = 750)]
+    pub acquire_timeout_ms: u64,
 }
 
 impl DatabaseArgs {
@@ -238,6 +243,7 @@ mod tests {
         DatabaseArgs {
             database_url: url.to_owned(),
             max_connections,
+            acquire_timeout_ms: 750,
         }
     }
 

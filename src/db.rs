@@ -43,6 +43,8 @@ pub const PAGE_SIZE: u32 = 16_384;
 /// SQLite it is a single connection, which [`RollbackJournal`] relies on.
 pub async fn connect_for_bulk(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
     let args = DatabaseArgs {
+        // A bulk job waits its turn rather than fail.
+        acquire_timeout_ms: args.acquire_timeout_ms.max(30_000),
         max_connections: if args.is_sqlite() {
             Some(1)
         } else {
@@ -105,9 +107,6 @@ impl RollbackJournal {
     }
 }
 
-/// How long a statement waits for a pooled connection.
-pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(750);
-
 /// How long a SQLite statement waits for a lock.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -126,7 +125,7 @@ async fn connect_with(
         // be reached: sqlx goes on trying to connect until this runs out. Under
         // load a query never waits for a connection, since no more operations run
         // at once than the pool holds (`Limits::max_concurrent_operations`).
-        .acquire_timeout(ACQUIRE_TIMEOUT)
+        .acquire_timeout(Duration::from_millis(args.acquire_timeout_ms))
         // A connection is checked with a round trip only when it has been idle long
         // enough to have been dropped; a busy pool hands connections straight out
         // (a ping on every checkout was one extra round trip per statement).
@@ -234,6 +233,7 @@ mod tests {
         let args = DatabaseArgs {
             database_url: format!("sqlite://{}?mode=rwc", dir.join("db.sqlite").display()),
             max_connections: Some(2),
+            acquire_timeout_ms: 750,
         };
         let db = super::connect(&args).await?;
         let backend = db.get_database_backend();

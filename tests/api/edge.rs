@@ -129,8 +129,6 @@ async fn hostile_documents_are_refused_at_once_and_the_server_lives(app: &TestAp
     assert_eq!(data, json!({ "articles": { "totalCount": 1 } }));
 }
 
-crate::on_both!(hostile_documents_are_refused_at_once_and_the_server_lives);
-
 /// The server's socket address.
 fn socket(app: &TestApp) -> SocketAddr {
     app.address
@@ -319,6 +317,7 @@ async fn an_unreachable_database_fails_fast_and_the_app_recovers() {
     let args = bantin::config::DatabaseArgs {
         database_url: format!("{prefix}@{}/{database}", relay.address),
         max_connections: Some(4),
+        acquire_timeout_ms: 750,
     };
     let db = bantin::db::connect(&args).await.unwrap();
     let search = bantin::search::Search::open(None, &db).unwrap();
@@ -452,3 +451,59 @@ async fn requests_past_their_rate_are_refused() {
     assert!((30..=60).contains(&refused), "{refused} refused");
     app.finish().await;
 }
+
+/// Bodies that are not one GraphQL request, and methods that are not GET or POST,
+/// are answered with a JSON error and a code, never plain text.
+async fn bad_bodies_get_json_errors(app: &TestApp) {
+    let url = format!("{}/graphql", app.address);
+    let cases: Vec<(reqwest::RequestBuilder, u16)> = vec![
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("[{\"query\":\"{ __typename }\"}]"),
+            400,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(""),
+            400,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"query\": "),
+            400,
+        ),
+        (
+            app.client()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(format!("{{\"query\":\"{}\"}}", " ".repeat(300_000))),
+            413,
+        ),
+        (app.client().put(&url).body("{}"), 405),
+    ];
+    for (request, expected) in cases {
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let allow = response.headers().get("allow").cloned();
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_eq!(status, expected, "{body}");
+        assert!(
+            body["errors"][0]["extensions"]["code"].is_string(),
+            "{body}"
+        );
+        if status == 405 {
+            assert!(allow.is_some());
+        }
+    }
+}
+
+crate::on_both!(
+    hostile_documents_are_refused_at_once_and_the_server_lives,
+    bad_bodies_get_json_errors
+);

@@ -132,6 +132,8 @@ impl TestApp {
         let args = DatabaseArgs {
             database_url: url.clone(),
             max_connections: Some(4),
+            // Tests import bundles through the app's pool, on a busy machine.
+            acquire_timeout_ms: 10_000,
         };
         let mut db = bantin::db::connect(&args).await.expect("connect");
         // The search indexer polls on a pool of its own, outside the statement count.

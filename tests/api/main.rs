@@ -7,6 +7,7 @@ mod bundles;
 mod differential;
 mod edge;
 mod editing;
+mod fuzz;
 mod helpers;
 mod http;
 mod n_plus_one;
