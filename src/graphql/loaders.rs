@@ -286,13 +286,30 @@ content!(
     event as "Event" reading only ["id", "slug", "name", "startsOn", "startsAt", "datePrecision",
         "organizers", "participants", "documents", "awards", "statements", "articles"],
     document,
-    media,
     tag,
     award,
-    statement,
     commemoration,
     source
 );
+
+/// Content that hangs off articles is seen only with an article the viewer sees.
+macro_rules! hanging_off_articles {
+    ($($table:ident: $visible:ident),*) => {$(
+        impl Content for $table::Entity {
+            fn id_column() -> Self::Column {
+                $table::Column::Id
+            }
+            fn id_of(model: &Self::Model) -> i64 {
+                model.id
+            }
+            fn visible(visibility: &Visibility) -> Condition {
+                visibility.$visible()
+            }
+        }
+    )*};
+}
+
+hanging_off_articles!(statement: statements, media: media);
 
 impl Content for article::Entity {
     fn id_column() -> Self::Column {

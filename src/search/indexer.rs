@@ -25,6 +25,8 @@ const PACE: Duration = Duration::from_millis(200);
 /// How long a hole in the outbox ids is waited for (a transaction that took its id
 /// and has not committed yet) before it is taken for a rollback.
 const GAP_WAIT: Duration = Duration::from_secs(30);
+/// Most holes in the outbox ids looked into at once (the lowest).
+const MAX_HOLES: usize = 1_000;
 /// Outbox rows read at once.
 const BATCH: u64 = 5_000;
 /// The indexing memory budget, for one indexing thread. Documents reach the writer
@@ -142,12 +144,36 @@ impl Indexer {
     pub async fn catch_up(&self) -> Result<(), SearchError> {
         let mut position = self.position.lock().await;
         loop {
-            let rows = search_outbox::Entity::find()
-                .filter(search_outbox::Column::Id.gt(position.floor))
+            // Rows past everything applied, and the holes below them: the rows
+            // above a hole (ids taken by transactions not committed yet, or rolled
+            // back) are applied already and are not read again, so a hole delays
+            // nothing written after it.
+            let high = position
+                .applied
+                .last()
+                .copied()
+                .unwrap_or(position.floor)
+                .max(position.floor);
+            let mut rows = search_outbox::Entity::find()
+                .filter(search_outbox::Column::Id.gt(high))
                 .order_by_asc(search_outbox::Column::Id)
                 .limit(BATCH)
                 .all(&self.db)
                 .await?;
+            let newest = rows.len();
+            let holes: Vec<i64> = (position.floor + 1..high)
+                .filter(|id| !position.applied.contains(id))
+                .take(MAX_HOLES)
+                .collect();
+            if !holes.is_empty() {
+                rows.extend(
+                    search_outbox::Entity::find()
+                        .filter(search_outbox::Column::Id.is_in(holes))
+                        .order_by_asc(search_outbox::Column::Id)
+                        .all(&self.db)
+                        .await?,
+                );
+            }
             let fresh: Vec<_> = rows
                 .iter()
                 .filter(|row| !position.applied.contains(&row.id))
@@ -181,7 +207,7 @@ impl Indexer {
                 return Ok(());
             }
             self.apply(changes, position.floor).await?;
-            if (rows.len() as u64) < BATCH {
+            if (newest as u64) < BATCH {
                 return Ok(());
             }
         }

@@ -505,5 +505,80 @@ async fn bad_bodies_get_json_errors(app: &TestApp) {
 
 crate::on_both!(
     hostile_documents_are_refused_at_once_and_the_server_lives,
-    bad_bodies_get_json_errors
+    bad_bodies_get_json_errors,
+    what_hangs_off_a_draft_waits_for_it
 );
+
+/// A statement made for a draft article, and a photo placed only in one, are seen
+/// by readers through no path until the article is; editors see them.
+async fn what_hangs_off_a_draft_waits_for_it(app: &TestApp) {
+    use entity::{article, article_media, media, person, statement};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    app.add_articles(1, &[], "draft").await;
+    let draft = article::Entity::find()
+        .filter(article::Column::Slug.eq("draft-0000"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let speaker = person::Entity::find()
+        .filter(person::Column::Slug.eq("vo-van-thuong"))
+        .one(&app.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let at = crate::helpers::now();
+    let said = statement::ActiveModel {
+        person_id: Set(speaker.id),
+        article_id: Set(Some(draft.id)),
+        text: Set("Chưa công bố.".to_owned()),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let photo = media::ActiveModel {
+        url: Set("https://example.org/nhap.jpg".to_owned()),
+        version: Set(1),
+        created_at: Set(at),
+        updated_at: Set(at),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    article_media::ActiveModel {
+        article_id: Set(draft.id),
+        media_id: Set(photo.id),
+        ord: Set(0),
+        after_paragraph: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .unwrap();
+    let statement_id = bantin::graphql::ids::encode(bantin::graphql::ids::Kind::Statement, said.id);
+    let media_id = bantin::graphql::ids::encode(bantin::graphql::ids::Kind::Media, photo.id);
+    let query = "query ($s: ID!, $m: ID!) {
+        s: node(id: $s) { id } m: node(id: $m) { id } ms: nodes(ids: [$s, $m]) { id }
+        person(slug: \"vo-van-thuong\") { statements { text } } }";
+    let variables = json!({ "s": statement_id.as_str(), "m": media_id.as_str() });
+    let reader = app.data(query, variables.clone()).await;
+    assert_eq!(reader["s"], Value::Null, "{reader}");
+    assert_eq!(reader["m"], Value::Null, "{reader}");
+    assert_eq!(reader["ms"], json!([null, null]), "{reader}");
+    let said_texts = reader["person"]["statements"].to_string();
+    assert!(!said_texts.contains("Chưa công bố"), "{reader}");
+
+    let token = app.token(bantin::auth::Role::Editor, "editor").await;
+    let editor = app.data_as(&token, query, variables).await;
+    assert_eq!(editor["s"]["id"], statement_id.as_str());
+    assert_eq!(editor["m"]["id"], media_id.as_str());
+    assert!(
+        editor["person"]["statements"]
+            .to_string()
+            .contains("Chưa công bố")
+    );
+}

@@ -595,6 +595,42 @@ async fn an_index_catches_up_after_a_crash(app: &TestApp) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A rolled-back transaction leaves a hole in the outbox ids; what is written after
+/// it, past more rows than the indexer reads at once, is still searchable within a
+/// second.
+#[tokio::test]
+async fn a_hole_in_the_outbox_delays_nothing_after_it() {
+    use sea_orm::{ConnectionTrait, TransactionTrait};
+    let Some(app) = TestApp::spawn(Backend::Postgres).await else {
+        return;
+    };
+    let hole = app.db.begin().await.expect("begin");
+    hole.execute_unprepared(
+        "INSERT INTO search_outbox (entity_type, entity_id, created_at) VALUES ('article', 1, now())",
+    )
+    .await
+    .expect("take an id");
+    hole.rollback().await.expect("roll back");
+    app.db
+        .execute_unprepared(
+            "INSERT INTO search_outbox (entity_type, entity_id, created_at)
+             SELECT 'article', 1, now() FROM generate_series(1, 6000)",
+        )
+        .await
+        .expect("rows above the hole");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let editor = app.token(Role::Editor, "editor").await;
+    publish(
+        &app,
+        &editor,
+        1,
+        json!({ "title": "Hồ tiêu Chư Sê", "slug": "ho-tieu", "body": "B." }),
+    )
+    .await;
+    until_found(&app, None, "ho tieu chu se", "Article:ho-tieu").await;
+    app.finish().await;
+}
+
 /// An index left by an older layout is rebuilt, not an error at start.
 #[tokio::test]
 async fn an_index_of_another_layout_is_rebuilt() {
