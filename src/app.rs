@@ -240,6 +240,7 @@ fn rate_limited(wait: Duration) -> Response {
 async fn graphql(
     State(state): State<AppState>,
     method: Method,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     request: Result<GraphQLRequest, GraphQLRejection>,
@@ -248,6 +249,16 @@ async fn graphql(
         Ok(request) => request.into_inner(),
         Err(GraphQLRejection(error)) => return bad_body(&error),
     };
+    // async-graphql reads a GET's operation name as `operation_name`; the
+    // GraphQL-over-HTTP spec (and every client) names it `operationName`.
+    if method == Method::GET
+        && request.operation_name.is_none()
+        && let Some(query) = uri.query()
+    {
+        request.operation_name = url::form_urlencoded::parse(query.as_bytes())
+            .find(|(key, _)| key == "operationName")
+            .map(|(_, name)| name.into_owned());
+    }
     // Parsed (or found parsed) here, for what the handler needs to know of the
     // operation (whether it is a mutation, the order of its fields), and handed to
     // async-graphql, which would otherwise parse it again.
@@ -273,11 +284,14 @@ async fn graphql(
         && document.is_some_and(|document| is_mutation(document, operation_name.as_deref()))
     {
         // GET is for reads that caches may keep and replay.
-        return refusal(
+        let mut http = refusal(
             StatusCode::METHOD_NOT_ALLOWED,
             "BAD_USER_INPUT",
             "mutations must be sent with POST".to_owned(),
         );
+        http.headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return http;
     }
     let authorization = headers
         .get(header::AUTHORIZATION)

@@ -76,6 +76,7 @@ async fn mutations_are_refused_over_get(app: &TestApp) {
             response.headers()["content-type"],
             "application/graphql-response+json"
         );
+        assert_eq!(response.headers()["allow"], "POST");
         let body: serde_json::Value = response.json().await.unwrap();
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
@@ -83,19 +84,27 @@ async fn mutations_are_refused_over_get(app: &TestApp) {
         .data("{ tag(slug: \"qua-get\") { id } }", json!({}))
         .await;
     assert_eq!(tags["tag"], serde_json::Value::Null);
-    // A named query of a document that also holds a mutation still reads over GET
-    // (async-graphql reads the name from `operation_name` in a query string).
-    let response = app
-        .client()
-        .get(format!("{}/graphql", app.address))
-        .query(&[
-            ("query", "query Read { articles { totalCount } } mutation Write { createTag(input: { name: \"X\" }) { tag { id } } }"),
-            ("operation_name", "Read"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    // A named query of a document that also holds a mutation still reads over GET,
+    // named by `operationName` as the GraphQL-over-HTTP spec has it (async-graphql
+    // alone reads `operation_name`, which is still understood).
+    for parameter in ["operationName", "operation_name"] {
+        let response = app
+            .client()
+            .get(format!("{}/graphql", app.address))
+            .query(&[
+                ("query", "query Read { articles { totalCount } } mutation Write { createTag(input: { name: \"X\" }) { tag { id } } }"),
+                (parameter, "Read"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{parameter}");
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(
+            body["data"]["articles"]["totalCount"], 1,
+            "{parameter}: {body}"
+        );
+    }
 }
 
 async fn malformed_and_invalid_queries_are_bad_input(app: &TestApp) {
