@@ -10,4 +10,4 @@ cd "$(dirname "$0")/.."
 export BANTIN_DIFF_QUERIES="${QUERIES:-10000}" BANTIN_DIFF_SEED="${SEED:-1}" BANTIN_DIFF_CORPUS="${CORPUS:-small}"
 export BANTIN_REQUIRE_POSTGRES=1
 cargo test --test api the_fast_path_answers_what_the_stock_executor_answers -- --nocapture --test-threads 1 2>&1 \
-    | grep -E '^differential|test result|panicked|differ' 
+    | grep -E 'differential \(|test result|panicked|differ'

@@ -8,4 +8,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export BANTIN_FUZZ_CASES="${CASES:-100000}" BANTIN_FUZZ_SEED="${SEED:-1}" BANTIN_REQUIRE_POSTGRES=1
 cargo test --test api no_request_takes_the_server_down -- --nocapture --test-threads 1 2>&1 \
-    | grep -E '^fuzz|test result|panicked|case [0-9]'
+    | grep -E 'fuzz \(|test result|panicked|case [0-9]'

@@ -98,7 +98,8 @@ pub struct Limits {
 
     /// Highest cost a query may have: each field counts 1, a connection counts its
     /// items once for each of its page (20 without `first`/`last`), `totalCount`
-    /// and `search` weigh 500.
+    /// weighs 500, and 5,000 on a root connection, where it counts a whole table;
+    /// `search` weighs 500.
     #[arg(long, env = "BANTIN_MAX_COMPLEXITY", default_value_t = 20_000)]
     pub max_complexity: usize,
 

@@ -136,9 +136,18 @@ impl Refusal {
 /// walk (the parser bounds the nesting within one definition to 64).
 pub const MAX_SPREAD_CHAIN: usize = 32;
 
-/// What a count or a total costs, on top of the field: a `COUNT(*)` over the rows
-/// a filter keeps, or a ranked search of the index.
-const WEIGHTS: &[(&str, u64)] = &[("totalCount", 500), ("search", 500)];
+/// What a count or a search costs, instead of one, once whatever the items of the
+/// pages above it (the counts of a page's items are one batched statement). A
+/// search is ranked in the index, in memory.
+const WEIGHTS: &[(&str, u64)] = &[("totalCount", COUNT_WEIGHT), ("search", 500)];
+
+/// What a `totalCount` costs.
+const COUNT_WEIGHT: u64 = 500;
+
+/// What a count of a root connection costs instead: it counts a whole table (what a
+/// filter keeps of it), where a nested count reads only its owners' rows, through
+/// an index.
+const ROOT_COUNT_WEIGHT: u64 = 5_000;
 
 /// The page size of a connection asked for without `first` or `last`.
 const DEFAULT_PAGE: u64 = 20;
@@ -177,14 +186,19 @@ impl Times {
 struct Summary {
     /// Selections, fragments expanded.
     selections: u64,
-    /// The cost (see [`cost`]).
+    /// The cost (see [`check`]) that grows with the items of the pages above.
     cost: u64,
+    /// The cost of counts and searches: one statement each, whatever the items
+    /// above (the counts of a page's items are one batched statement).
+    flat: u64,
     /// Deepest nesting of data fields.
     depth: usize,
     /// Deepest nesting under an introspection field.
     introspection_depth: usize,
     /// Fields at the top of the set, fragments expanded.
     top_fields: usize,
+    /// `totalCount` fields at the top of the set, fragments expanded.
+    top_counts: u64,
     /// Longest chain of fragments spreading fragments.
     spreads: usize,
 }
@@ -196,7 +210,9 @@ struct Summary {
 /// connection counts the cost of its `edges` and `nodes` once for each item of the
 /// page it asks for (`first` or `last`, 20 when neither is given: none when it asks
 /// for none, so a page of nothing still costs the field); `nodes(ids:)` counts its
-/// selection once for each id; `totalCount` and `search` weigh 500 each.
+/// selection once for each id; `totalCount` weighs 500 (5,000 on a root
+/// connection, where it counts a whole table) and `search` 500, once each wherever
+/// they stand.
 pub fn check(
     registry: &Registry,
     document: &ExecutableDocument,
@@ -253,9 +269,10 @@ pub fn check(
                 limit: limits.max_introspection_depth,
             });
         }
-        if summary.cost > limits.max_cost {
+        let cost = summary.cost.saturating_add(summary.flat);
+        if cost > limits.max_cost {
             return Err(Refusal::TooCostly {
-                cost: summary.cost,
+                cost,
                 limit: limits.max_cost,
             });
         }
@@ -388,6 +405,7 @@ impl<'a> Walk<'a> {
                 Selection::Field(field) => {
                     let mut part = self.field(&field.node, parent, introspection)?;
                     part.top_fields = 1;
+                    part.top_counts = u64::from(field.node.name.node == "totalCount");
                     (part, times.of(field.node.name.node.as_str()))
                 }
                 Selection::FragmentSpread(spread) => (
@@ -410,9 +428,11 @@ impl<'a> Walk<'a> {
                 .saturating_add(part.selections)
                 .saturating_add(1);
             summary.cost = summary.cost.saturating_add(part.cost);
+            summary.flat = summary.flat.saturating_add(part.flat);
             summary.depth = summary.depth.max(part.depth);
             summary.introspection_depth = summary.introspection_depth.max(part.introspection_depth);
             summary.top_fields = summary.top_fields.saturating_add(part.top_fields);
+            summary.top_counts = summary.top_counts.saturating_add(part.top_counts);
             summary.spreads = summary.spreads.max(part.spreads);
             if summary.selections > self.limits.max_selections {
                 return Err(Refusal::TooManySelections {
@@ -443,6 +463,7 @@ impl<'a> Walk<'a> {
                 introspection_depth: inner.introspection_depth + 1,
                 cost: 1,
                 top_fields: 0,
+                top_counts: 0,
                 ..inner
             });
         }
@@ -453,7 +474,7 @@ impl<'a> Walk<'a> {
         let weight = WEIGHTS
             .iter()
             .find(|(weighed, _)| *weighed == name)
-            .map_or(1, |(_, weight)| *weight);
+            .map(|(_, weight)| *weight);
         let times = if ty.is_some_and(|ty| ty.name().ends_with("Connection")) {
             Times::Items(self.page(field))
         } else if field.get_argument("ids").is_some() {
@@ -462,12 +483,26 @@ impl<'a> Walk<'a> {
             Times::All(1)
         };
         let inner = self.set(set, ty, false, times)?;
+        // The counts of a root connection count a whole table.
+        let is_root = parent.is_some_and(|parent| parent.name() == self.registry.query_type);
+        let root_counts = if is_root && matches!(times, Times::Items(_)) {
+            inner
+                .top_counts
+                .saturating_mul(ROOT_COUNT_WEIGHT - COUNT_WEIGHT)
+        } else {
+            0
+        };
         Ok(Summary {
             selections: inner.selections,
-            cost: inner.cost.saturating_add(weight),
+            cost: inner.cost.saturating_add(u64::from(weight.is_none())),
+            flat: inner
+                .flat
+                .saturating_add(weight.unwrap_or(0))
+                .saturating_add(root_counts),
             depth: inner.depth + 1,
             introspection_depth: inner.introspection_depth,
             top_fields: 0,
+            top_counts: 0,
             spreads: inner.spreads,
         })
     }
@@ -596,24 +631,53 @@ mod tests {
         );
     }
 
-    /// `first: 0` no longer makes a connection free, and a count weighs its cost:
-    /// a page of a hundred articles, each with a count of its people's articles.
+    /// `first: 0` no longer makes a connection free, and a count weighs its cost
+    /// once, wherever it stands (a page's counts are one statement).
     #[test]
     fn an_empty_page_still_costs_its_field_and_counts_weigh_their_cost() {
+        let limits = DocumentLimits {
+            max_cost: 0,
+            ..DocumentLimits::default()
+        };
+        let cost = |query: &str| match check(
+            &registry(),
+            &parse_query(query).expect("parses"),
+            None,
+            &Variables::default(),
+            &limits,
+        ) {
+            Err(Refusal::TooCostly { cost, .. }) => cost,
+            other => panic!("{other:?}"),
+        };
         assert_eq!(
-            checked(
-                "{ articles(first: 0) { totalCount } }",
-                serde_json::Value::Null
-            ),
-            Ok(())
+            cost("{ articles(first: 0) { pageInfo { hasNextPage } } }"),
+            3
         );
         assert_eq!(
-            checked(
-                "{ articles(first: 100) { nodes { people { articles(first: 0) { totalCount } } } } }",
-                serde_json::Value::Null
+            cost(
+                "{ people(first: 100) { nodes { articles(first: 0) { pageInfo { hasNextPage } } } } }"
             ),
+            1 + 100 * (1 + 3)
+        );
+        assert_eq!(
+            cost(
+                "{ articles(first: 100) { nodes { people { articles(first: 0) { totalCount } } } } }"
+            ),
+            1 + 100 * (1 + 1 + 1) + 500
+        );
+        // A root connection's count counts a whole table, through a fragment too.
+        assert_eq!(
+            cost(
+                "{ a: articles(first: 0) { ...C } } fragment C on ArticleConnection { totalCount }"
+            ),
+            1 + 5_000
+        );
+        let counts = "{ a: articles(first: 0) { totalCount } b: articles(first: 0) { totalCount } \
+             c: articles(first: 0) { totalCount } d: articles(first: 0) { totalCount } }";
+        assert_eq!(
+            checked(counts, serde_json::Value::Null),
             Err(Refusal::TooCostly {
-                cost: 1 + 100 * (1 + (1 + (1 + 500))),
+                cost: 4 * 5_001,
                 limit: 20_000
             })
         );
