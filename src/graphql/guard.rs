@@ -639,15 +639,14 @@ mod tests {
             max_cost: 0,
             ..DocumentLimits::default()
         };
-        let cost = |query: &str| match check(
-            &registry(),
-            &parse_query(query).expect("parses"),
-            None,
-            &Variables::default(),
-            &limits,
-        ) {
-            Err(Refusal::TooCostly { cost, .. }) => cost,
-            other => panic!("{other:?}"),
+        let cost = |query: &str| {
+            let Ok(document) = parse_query(query) else {
+                panic!("{query} does not parse");
+            };
+            match check(&registry(), &document, None, &Variables::default(), &limits) {
+                Err(Refusal::TooCostly { cost, .. }) => cost,
+                other => panic!("{other:?}"),
+            }
         };
         assert_eq!(
             cost("{ articles(first: 0) { pageInfo { hasNextPage } } }"),
