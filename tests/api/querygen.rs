@@ -164,11 +164,15 @@ impl<'a> QueryGen<'a> {
                         chosen += 1;
                     }
                 }
-                // Quiet, the object is never empty (a field that fails is left out
-                // of it, and an object left with no field is `null`): see `field`.
-                if chosen == 0 || self.quiet || self.rng.chance(15) {
-                    out.push_str(" __typename");
-                }
+                // The object is never empty. A field that fails or is skipped is left
+                // out of it, and an object left with no field is `null` on both paths;
+                // but where the same field is selected twice (repeated, or through a
+                // fragment) async-graphql executes the two apart and merges their
+                // values as they finish, so one's `null` can land first and the
+                // other's fields be lost, where the spec executes the field once with
+                // both selections (6.3.2, CollectFields; bantin's fast path merges
+                // either way). `__typename` never fails.
+                out.push_str(" __typename");
                 if let MetaType::Interface { possible_types, .. } = ty
                     && depth < 6
                 {
@@ -181,14 +185,9 @@ impl<'a> QueryGen<'a> {
             }
             MetaType::Union { possible_types, .. } => {
                 let possible: Vec<String> = possible_types.iter().cloned().collect();
-                // Quiet, the object is never empty: see `field`.
-                if self.rng.chance(50) || self.quiet {
-                    out.push_str(" __typename");
-                }
+                // Never empty: see above.
+                out.push_str(" __typename");
                 self.fragments_on(&mut out, &possible, depth);
-                if !out.contains("...") {
-                    out.push_str(" __typename");
-                }
             }
             _ => out.push_str(" __typename"),
         }
@@ -274,14 +273,8 @@ impl<'a> QueryGen<'a> {
         }
         out.push_str(self.directive());
         if composite {
-            // The same field again without alias and arguments merges with it. Neither
-            // selection has directives: async-graphql executes the two fields apart and
-            // merges their values as they finish, so where every field of one was
-            // skipped, its `null` objects can land first and the other's fields are
-            // lost, where the spec executes the field once with both selections
-            // (6.3.2, CollectFields; bantin's fast path merges either way). An
-            // object left with no field (every field skipped, or failed) is `null`
-            // in both, so quiet selections also always ask for `__typename`.
+            // The same field again without alias and arguments merges with it
+            // (neither copy with directives; see `set` on merged fields).
             let repeat = !aliased && self.rng.chance(10);
             let quiet = self.quiet;
             self.quiet = quiet || repeat;
