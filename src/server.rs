@@ -121,6 +121,8 @@ pub async fn serve(
         });
     }
     drop(listener);
+    // Only the connections' receivers are left, so `closed` waits for them alone.
+    drop(stopped);
     let _ = stop.send(true);
     if tokio::time::timeout(SHUTDOWN_GRACE, stop.closed())
         .await

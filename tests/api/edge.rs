@@ -154,6 +154,13 @@ async fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
     read.await.is_ok()
 }
 
+/// The app on SQLite with `limits`.
+async fn spawn_sqlite(limits: Limits) -> TestApp {
+    TestApp::spawn_limited(Backend::Sqlite, limits)
+        .await
+        .expect("SQLite is always available")
+}
+
 fn short_timeouts() -> Limits {
     Limits {
         header_timeout_secs: 1,
@@ -166,9 +173,7 @@ fn short_timeouts() -> Limits {
 /// connection that says nothing more are all cut.
 #[tokio::test]
 async fn slow_and_idle_connections_are_cut() {
-    let app = TestApp::spawn_limited(Backend::Sqlite, short_timeouts())
-        .await
-        .expect("SQLite is always available");
+    let app = spawn_sqlite(short_timeouts()).await;
     let address = socket(&app);
 
     // The head, a byte every 200 ms: cut after the header timeout of one second.
@@ -229,9 +234,7 @@ async fn a_flood_of_silent_connections_does_not_keep_others_out() {
         max_connections_per_address: 100,
         ..Limits::default()
     };
-    let app = TestApp::spawn_limited(Backend::Sqlite, limits)
-        .await
-        .expect("SQLite is always available");
+    let app = spawn_sqlite(limits).await;
     let address = socket(&app);
     let mut flood = Vec::new();
     for _ in 0..1_000 {
@@ -401,9 +404,7 @@ async fn requests_past_their_rate_are_refused() {
         failed_auth_per_minute: 3,
         ..Limits::default()
     };
-    let app = TestApp::spawn_limited(Backend::Sqlite, limits)
-        .await
-        .expect("SQLite is always available");
+    let app = spawn_sqlite(limits).await;
     let query = "{ articles { totalCount } }";
     let limited = |status: u16, body: &Value| {
         status == 429 && body["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
@@ -584,4 +585,42 @@ async fn what_hangs_off_a_draft_waits_for_it(app: &TestApp) {
             .to_string()
             .contains("Chưa công bố")
     );
+}
+
+/// Shutdown stops taking connections and ends as soon as the requests in flight
+/// are answered, not after the grace period.
+#[tokio::test]
+async fn shutdown_ends_once_requests_in_flight_are_answered() {
+    let app = spawn_sqlite(Limits::default()).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (address, server) = app
+        .twin_until(false, async move {
+            let _ = stopped.await;
+        })
+        .await;
+    let client = reqwest::Client::new();
+    let answered = client
+        .post(format!("{address}/graphql"))
+        .json(&json!({ "query": "{ articles { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answered.status(), 200);
+    let started = Instant::now();
+    let _ = stop.send(());
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the server stops well within its grace period")
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        TcpStream::connect(address.trim_start_matches("http://"))
+            .await
+            .is_err()
+    );
+    app.finish().await;
 }

@@ -211,6 +211,16 @@ impl TestApp {
     /// Serves the same database, search index and clock on another address, on
     /// the stock executor or the fast one, with no rate limit; returns its URL.
     pub async fn twin(&self, stock: bool) -> String {
+        self.twin_until(stock, std::future::pending()).await.0
+    }
+
+    /// [`Self::twin`], serving until `shutdown` completes; returns its URL and the
+    /// server's task.
+    pub async fn twin_until(
+        &self,
+        stock: bool,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> (String, tokio::task::JoinHandle<()>) {
         let limits = Limits {
             rate_per_address: 0,
             rate_per_token: 0,
@@ -228,13 +238,13 @@ impl TestApp {
             .await
             .expect("bind");
         let address = format!("http://{}", listener.local_addr().expect("address"));
-        tokio::spawn(bantin::server::serve(
+        let server = tokio::spawn(bantin::server::serve(
             listener,
             router(state, &limits),
             limits.connections(),
-            std::future::pending(),
+            shutdown,
         ));
-        address
+        (address, server)
     }
 
     /// Posts a query with variables; returns the whole JSON response.
