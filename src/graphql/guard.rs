@@ -82,6 +82,11 @@ pub enum Refusal {
     /// The introspection is nested too deep.
     #[error("the introspection is nested {depth} deep, deeper than the limit of {limit}")]
     IntrospectionTooDeep { depth: usize, limit: usize },
+    /// Introspection lists nested in lists past [`MAX_INTROSPECTION_LISTS`].
+    #[error(
+        "the introspection nests {lists} lists of the schema's members, more than the limit of {limit}"
+    )]
+    IntrospectionTooWide { lists: usize, limit: usize },
     /// The operation costs too much.
     #[error("the query costs {cost}, more than the limit of {limit}")]
     TooCostly { cost: u64, limit: u64 },
@@ -105,6 +110,7 @@ impl Refusal {
             | Self::TooManySelections { .. }
             | Self::TooDeep { .. }
             | Self::IntrospectionTooDeep { .. }
+            | Self::IntrospectionTooWide { .. }
             | Self::TooCostly { .. } => "QUERY_TOO_COMPLEX",
             Self::TooManyAliases { .. } => "TOO_MANY_ALIASES",
             Self::TooManyRootFields { .. } => "TOO_MANY_ROOT_FIELDS",
@@ -123,6 +129,9 @@ impl Refusal {
                 vec![("depth", wide(depth)), ("limit", wide(limit))]
             }
             Self::TooCostly { cost, limit } => vec![("cost", cost), ("limit", limit)],
+            Self::IntrospectionTooWide { lists, limit } => {
+                vec![("lists", wide(lists)), ("limit", wide(limit))]
+            }
             Self::TooManyAliases { count, limit }
             | Self::TooManyRootFields { count, limit }
             | Self::TooManyDirectives { count, limit } => {
@@ -131,6 +140,24 @@ impl Refusal {
         }
     }
 }
+
+/// The introspection fields that list the schema's members, and how deep they may
+/// nest in one another. Each lists tens to hundreds of items, and the schema's
+/// types lead to one another (a field's type has fields, whose types have fields):
+/// `types { fields { type { fields { type { fields … } } } } }` answers millions of
+/// objects within the depth limit. The standard introspection queries nest three
+/// (`types { fields { args } }`).
+const INTROSPECTION_LISTS: &[&str] = &[
+    "types",
+    "fields",
+    "inputFields",
+    "interfaces",
+    "possibleTypes",
+    "enumValues",
+    "args",
+    "directives",
+];
+pub const MAX_INTROSPECTION_LISTS: usize = 3;
 
 /// Deepest chain of fragments spreading fragments. It bounds the recursion of the
 /// walk (the parser bounds the nesting within one definition to 64).
@@ -195,6 +222,8 @@ struct Summary {
     depth: usize,
     /// Deepest nesting under an introspection field.
     introspection_depth: usize,
+    /// Deepest nesting of introspection lists ([`INTROSPECTION_LISTS`]).
+    introspection_lists: usize,
     /// Fields at the top of the set, fragments expanded.
     top_fields: usize,
     /// `totalCount` fields at the top of the set, fragments expanded.
@@ -431,6 +460,7 @@ impl<'a> Walk<'a> {
             summary.flat = summary.flat.saturating_add(part.flat);
             summary.depth = summary.depth.max(part.depth);
             summary.introspection_depth = summary.introspection_depth.max(part.introspection_depth);
+            summary.introspection_lists = summary.introspection_lists.max(part.introspection_lists);
             summary.top_fields = summary.top_fields.saturating_add(part.top_fields);
             summary.top_counts = summary.top_counts.saturating_add(part.top_counts);
             summary.spreads = summary.spreads.max(part.spreads);
@@ -459,8 +489,17 @@ impl<'a> Walk<'a> {
         if introspection || name.starts_with("__") {
             // Introspection reads the schema, in memory: its own depth, no cost.
             let inner = self.set(set, None, true, Times::All(1))?;
+            let lists =
+                inner.introspection_lists + usize::from(INTROSPECTION_LISTS.contains(&name));
+            if lists > MAX_INTROSPECTION_LISTS {
+                return Err(Refusal::IntrospectionTooWide {
+                    lists,
+                    limit: MAX_INTROSPECTION_LISTS,
+                });
+            }
             return Ok(Summary {
                 introspection_depth: inner.introspection_depth + 1,
+                introspection_lists: lists,
                 cost: 1,
                 top_fields: 0,
                 top_counts: 0,
@@ -501,6 +540,7 @@ impl<'a> Walk<'a> {
                 .saturating_add(root_counts),
             depth: inner.depth + 1,
             introspection_depth: inner.introspection_depth,
+            introspection_lists: 0,
             top_fields: 0,
             top_counts: 0,
             spreads: inner.spreads,
@@ -750,5 +790,12 @@ mod tests {
         );
         let types = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } } }";
         assert_eq!(checked(types, serde_json::Value::Null), Ok(()));
+        // The schema's types lead to one another: lists nested in lists are bounded.
+        let members =
+            "{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }";
+        assert_eq!(
+            checked(members, serde_json::Value::Null),
+            Err(Refusal::IntrospectionTooWide { lists: 4, limit: 3 })
+        );
     }
 }
