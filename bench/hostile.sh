@@ -56,12 +56,12 @@ wait_for_index http://127.0.0.1:5402/graphql
 
 rss() { awk '/VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; }
 echo "--- warm-up (10 s)"
-wrk -t2 -c"$CONNS" -d10s -s bench/hostile.lua http://127.0.0.1:5402/graphql -- "$OUT/page.json" "$WORK/article-slugs.txt" "$OUT/hostile.jsonl" "$EVERY" > /dev/null
+wrk -t2 -c"$CONNS" -d10s --timeout 5s -s bench/hostile.lua http://127.0.0.1:5402/graphql -- "$OUT/page.json" "$WORK/article-slugs.txt" "$OUT/hostile.jsonl" "$EVERY" > /dev/null
 echo "--- $DURATION s at $CONNS connections, every ${EVERY}th request hostile"
 : > "$OUT/rss.txt"
 ( while kill -0 "$PID" 2> /dev/null; do rss >> "$OUT/rss.txt"; sleep 5; done ) &
 SAMPLER=$!
-wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency -s bench/hostile.lua http://127.0.0.1:5402/graphql -- "$OUT/page.json" "$WORK/article-slugs.txt" "$OUT/hostile.jsonl" "$EVERY" | tee "$OUT/wrk.txt" | grep RESULT
+wrk -t2 -c"$CONNS" -d"${DURATION}s" --timeout 5s --latency -s bench/hostile.lua http://127.0.0.1:5402/graphql -- "$OUT/page.json" "$WORK/article-slugs.txt" "$OUT/hostile.jsonl" "$EVERY" | tee "$OUT/wrk.txt" | grep RESULT
 kill "$SAMPLER" 2> /dev/null || true
 echo "RSS MB every 5 s: $(tr '\n' ' ' < "$OUT/rss.txt")"
 echo "results in $OUT"
