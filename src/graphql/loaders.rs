@@ -248,8 +248,17 @@ pub trait Content: EntityTrait<Model: Decode> {
     }
 }
 
+/// A table's rows are seen when not deleted; content that hangs off articles
+/// (`seen by` a method of [`Visibility`]) only with an article the viewer sees.
 macro_rules! content {
-    ($($table:ident $(as $object:literal reading only [$($field:literal),+ $(,)?])?),* $(,)?) => {$(
+    (@visible $table:ident $visibility:ident) => {{
+        let _ = $visibility;
+        Condition::all().add($table::Column::DeletedAt.is_null())
+    }};
+    (@visible $table:ident $visibility:ident $seen:ident) => {
+        $visibility.$seen()
+    };
+    ($($table:ident $(seen by $seen:ident)? $(as $object:literal reading only [$($field:literal),+ $(,)?])?),* $(,)?) => {$(
         impl Content for $table::Entity {
             fn id_column() -> Self::Column {
                 $table::Column::Id
@@ -257,8 +266,8 @@ macro_rules! content {
             fn id_of(model: &Self::Model) -> i64 {
                 model.id
             }
-            fn visible(_: &Visibility) -> Condition {
-                Condition::all().add($table::Column::DeletedAt.is_null())
+            fn visible(visibility: &Visibility) -> Condition {
+                content!(@visible $table visibility $($seen)?)
             }
             $(
                 fn light() -> Option<LightRows<Self::Model>> {
@@ -286,30 +295,13 @@ content!(
     event as "Event" reading only ["id", "slug", "name", "startsOn", "startsAt", "datePrecision",
         "organizers", "participants", "documents", "awards", "statements", "articles"],
     document,
+    media seen by media,
+    statement seen by statements,
     tag,
     award,
     commemoration,
     source
 );
-
-/// Content that hangs off articles is seen only with an article the viewer sees.
-macro_rules! hanging_off_articles {
-    ($($table:ident: $visible:ident),*) => {$(
-        impl Content for $table::Entity {
-            fn id_column() -> Self::Column {
-                $table::Column::Id
-            }
-            fn id_of(model: &Self::Model) -> i64 {
-                model.id
-            }
-            fn visible(visibility: &Visibility) -> Condition {
-                visibility.$visible()
-            }
-        }
-    )*};
-}
-
-hanging_off_articles!(statement: statements, media: media);
 
 impl Content for article::Entity {
     fn id_column() -> Self::Column {
