@@ -37,6 +37,7 @@ use crate::graphql::documents::{Documents, Parsed};
 use crate::graphql::loaders::BatchTasks;
 use crate::graphql::schema::{Schemas, build_schema};
 use crate::graphql::shapes::Shapes;
+use crate::media::{Media, NotAcceptable};
 use crate::rate::RateLimits;
 use crate::search::{Indexer, Search};
 
@@ -118,9 +119,41 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         ))
         .layer(CatchPanicLayer::custom(panicked))
         .layer(middleware::map_response(json_errors))
+        .layer(middleware::from_fn(negotiated))
         .layer(cors)
         .layer(TraceLayer::new_for_http())
 }
+
+/// Chooses the media type of the answer from `Accept` ([`Media`]): the handler
+/// finds it in the request's extensions, and every GraphQL body (the handler's and
+/// the layers' refusals alike, marked [`GraphqlBody`]) is labelled with it here. A
+/// query that accepts neither type is answered 406.
+async fn negotiated(mut request: axum::extract::Request, next: middleware::Next) -> Response {
+    let media = match Media::negotiate(request.headers()) {
+        Ok(media) => media,
+        Err(NotAcceptable) if request.uri().path() == "/graphql" => {
+            return refusal(
+                StatusCode::NOT_ACCEPTABLE,
+                "BAD_USER_INPUT",
+                NotAcceptable.to_string(),
+            );
+        }
+        Err(NotAcceptable) => Media::Json,
+    };
+    request.extensions_mut().insert(media);
+    let mut response = next.run(request).await;
+    if response.extensions().get::<GraphqlBody>().is_some() {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, media.content_type());
+    }
+    response
+}
+
+/// Marks a response whose body is a GraphQL response, to be labelled with the
+/// negotiated media type.
+#[derive(Clone, Copy)]
+struct GraphqlBody;
 
 /// Refuses a request over its client address's rate, before its body is read.
 async fn by_address(
@@ -161,6 +194,13 @@ fn bad_body(error: &ParseRequestError) -> Response {
             StatusCode::BAD_REQUEST,
             "BAD_USER_INPUT",
             "batches of requests are not supported: send one request a body".to_owned(),
+        ),
+        ParseRequestError::InvalidRequest(cause) => refusal(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            format!(
+                "the body is not a GraphQL request (a JSON object with a `query` string): {cause}"
+            ),
         ),
         other => refusal(
             StatusCode::BAD_REQUEST,
@@ -243,12 +283,30 @@ async fn graphql(
     uri: axum::http::Uri,
     headers: HeaderMap,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    media: Option<Extension<Media>>,
     request: Result<GraphQLRequest, GraphQLRejection>,
 ) -> Response {
+    let media = media.map_or(Media::Json, |Extension(media)| media);
+    if method == Method::POST && !json_body(&headers) {
+        return refusal(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_USER_INPUT",
+            "send the request as JSON, with `Content-Type: application/json`".to_owned(),
+        );
+    }
     let mut request = match request {
         Ok(request) => request.into_inner(),
         Err(GraphQLRejection(error)) => return bad_body(&error),
     };
+    // Without a document there is no GraphQL request (async-graphql takes a
+    // missing `query` for an empty one).
+    if request.query.trim().is_empty() {
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "BAD_USER_INPUT",
+            "the request has no `query`".to_owned(),
+        );
+    }
     // async-graphql reads a GET's operation name as `operation_name`; the
     // GraphQL-over-HTTP spec (and every client) names it `operationName`.
     if method == Method::GET
@@ -262,7 +320,7 @@ async fn graphql(
     // Parsed (or found parsed) here, for what the handler needs to know of the
     // operation (whether it is a mutation, the order of its fields), and handed to
     // async-graphql, which would otherwise parse it again.
-    let parsed = state.documents.get(&request.query);
+    let parsed = state.documents.get(&request.query, &state.schemas.registry);
     let document = parsed.as_ref().map(|parsed| &parsed.document);
     if let Some(document) = document {
         request.set_parsed_query(document.clone());
@@ -278,7 +336,7 @@ async fn graphql(
             &state.schemas.limits,
         )
     {
-        return refused(&refusal);
+        return refused(&refusal, media);
     }
     if method == Method::GET
         && document.is_some_and(|document| is_mutation(document, operation_name.as_deref()))
@@ -292,6 +350,19 @@ async fn graphql(
         http.headers_mut()
             .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return http;
+    }
+    // Variables are coerced before the operation runs (a request error, as the
+    // spec asks), for both executors.
+    let chosen = document.and_then(|document| operation(document, operation_name.as_deref()));
+    if let Some(operation) = chosen
+        && let Err(error) =
+            crate::graphql::variables::check(&state.schemas.registry, operation, &request.variables)
+    {
+        return refusal(
+            media.request_error_status(),
+            "BAD_USER_INPUT",
+            error.to_string(),
+        );
     }
     let authorization = headers
         .get(header::AUTHORIZATION)
@@ -361,12 +432,22 @@ async fn graphql(
     .data(state.clock.clone())
     .data(actor);
     let mut response = tasks.run(schema.execute(request)).await;
-    // A document refused by validation ran nothing, and has no data to order.
-    if let Some(document) = document
-        && response.data != async_graphql::Value::Null
-        && let Some(operation) = operation(document, operation_name.as_deref())
-    {
-        crate::graphql::order::restore(&mut response.data, document, operation);
+    // A request error (a document that does not parse or validate, an operation
+    // that cannot be chosen) ran nothing: no data, and errors without a path.
+    let request_error = response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    if let (Some(document), Some(operation), false) = (document, chosen, request_error) {
+        crate::graphql::completion::complete(
+            &mut response,
+            document,
+            operation,
+            &state.schemas.registry,
+        );
+        // An operation whose root fields were all skipped answers `{}`.
+        if response.data == async_graphql::Value::Null && response.errors.is_empty() {
+            response.data = async_graphql::Value::Object(Default::default());
+        }
     }
     crate::error::code_errors(&mut response);
     crate::error::order_errors(&mut response);
@@ -379,6 +460,9 @@ async fn graphql(
             .and_then(|extensions| extensions.get("code"))
             .is_some_and(|code| *code == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
     });
+    if request_error {
+        return errors_only(media.request_error_status(), &response.errors);
+    }
     let mut http = if state.stock {
         respond_stock(response)
     } else {
@@ -390,6 +474,16 @@ async fn graphql(
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
     }
     http
+}
+
+/// Whether a POST says its body is JSON (`application/json`, with any parameters),
+/// as the GraphQL-over-HTTP spec has a request's body be.
+fn json_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 /// The HTTP response for a GraphQL response, with the headers async-graphql-axum
@@ -412,11 +506,9 @@ fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Re
         parsed.wrote_body(body.len());
     }
     let mut http = Response::new(Body::from(body));
+    http.extensions_mut().insert(GraphqlBody);
     let headers = http.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/graphql-response+json"),
-    );
+    headers.insert(header::CONTENT_TYPE, Media::Json.content_type());
     if response.is_ok()
         && let Some(cache_control) = response.cache_control.value()
         && let Ok(value) = HeaderValue::from_str(&cache_control)
@@ -429,7 +521,9 @@ fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Re
 
 /// The HTTP response for a GraphQL response as async-graphql-axum writes it.
 fn respond_stock(response: async_graphql::Response) -> Response {
-    GraphQLResponse::from(response).into_response()
+    let mut http = GraphQLResponse::from(response).into_response();
+    http.extensions_mut().insert(GraphqlBody);
+    http
 }
 
 /// The operation of `document` a request runs: the only one, or the one it names.
@@ -486,9 +580,9 @@ fn unauthenticated(error: &AuthError) -> Response {
 
 /// A document refused by [`crate::graphql::guard`]: its code, and the figures that
 /// broke the limit in `extensions`.
-fn refused(refusal: &crate::graphql::guard::Refusal) -> Response {
+fn refused(refusal: &crate::graphql::guard::Refusal, media: Media) -> Response {
     refusal_with(
-        StatusCode::OK,
+        media.request_error_status(),
         refusal.code(),
         refusal.to_string(),
         &refusal.figures(),
@@ -519,21 +613,35 @@ fn refusal_with(
     message: String,
     figures: &[(&str, u64)],
 ) -> Response {
-    let error = async_graphql::ServerError::new(message, None);
-    let mut response = async_graphql::Response::from_errors(vec![error]);
-    if let Some(error) = response.errors.first_mut() {
-        let extensions = error.extensions.get_or_insert_with(Default::default);
-        extensions.set("code", code);
-        for (name, figure) in figures {
-            extensions.set(*name, *figure);
-        }
+    let mut error = async_graphql::ServerError::new(message, None);
+    let extensions = error.extensions.get_or_insert_with(Default::default);
+    extensions.set("code", code);
+    for (name, figure) in figures {
+        extensions.set(*name, *figure);
     }
-    let mut http = GraphQLResponse::from(response).into_response();
-    *http.status_mut() = status;
+    let mut http = errors_only(status, &[error]);
     if status == StatusCode::UNAUTHORIZED {
         http.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    http
+}
+
+/// A response of errors alone, without `data`: for a request that did not run.
+fn errors_only(status: StatusCode, errors: &[async_graphql::ServerError]) -> Response {
+    #[derive(serde::Serialize)]
+    struct Errors<'e> {
+        errors: &'e [async_graphql::ServerError],
+    }
+    let body = serde_json::to_vec(&Errors { errors }).unwrap_or_else(|error| {
+        tracing::error!(%error, "could not write errors");
+        br#"{"errors":[{"message":"internal error","extensions":{"code":"INTERNAL"}}]}"#.to_vec()
+    });
+    let mut http = Response::new(Body::from(body));
+    *http.status_mut() = status;
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, Media::Json.content_type());
+    http.extensions_mut().insert(GraphqlBody);
     http
 }
 

@@ -170,6 +170,19 @@ pub struct Limits {
     /// Longest time, in seconds, a request's body may take to arrive.
     #[arg(long, env = "BANTIN_BODY_TIMEOUT_SECS", default_value_t = 10)]
     pub body_timeout_secs: u64,
+
+    /// Answer introspection (`__schema`, `__type`), which GraphiQL's docs, codegen
+    /// and schema-fetching clients read, and suggest field names in errors ("Did
+    /// you mean …"). Turn both off where the schema is not to be explored
+    /// (`false`, `no`, `off` or `0`); `__typename` is always answered.
+    #[arg(
+        long,
+        env = "BANTIN_INTROSPECTION",
+        default_value_t = true,
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
+    pub introspection: bool,
 }
 
 /// The default of [`Limits::max_concurrent_operations`]. Fewer left the cores idle
@@ -208,6 +221,7 @@ impl Limits {
             max_aliases: self.max_aliases,
             max_root_fields: self.max_root_fields,
             max_directives: self.max_directives,
+            introspection: self.introspection,
         }
     }
 }
@@ -232,6 +246,7 @@ impl Default for Limits {
             rate_per_address: 100,
             rate_per_token: 50,
             failed_auth_per_minute: 10,
+            introspection: true,
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod media;
 pub mod rate;
 pub mod search;
 pub mod server;

@@ -8,7 +8,9 @@
 //! the response's fields in the query's order), so one parse serves both.
 //!
 //! With the document is kept whether it is valid, checked once (see
-//! [`crate::graphql::schema::Schemas`]).
+//! [`crate::graphql::schema::Schemas`]). The document kept is the one that runs:
+//! the client's, with the hidden `__typename`s the completion of its responses
+//! reads ([`crate::graphql::completion::type_sets`]).
 //!
 //! Memory is bounded by the length of the texts kept: when a new text would pass
 //! [`BUDGET`], everything kept is dropped and the cache fills again with the texts
@@ -20,7 +22,10 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
+use async_graphql::Name;
+use async_graphql::parser::types::{
+    DocumentOperations, ExecutableDocument, Selection, SelectionSet,
+};
 use async_graphql::registry::Registry;
 use tokio::sync::OnceCell;
 
@@ -93,12 +98,15 @@ impl Parsed {
 
 impl Documents {
     /// The parsed document of `query`, or `None` when it does not parse.
-    pub fn get(&self, query: &str) -> Option<Arc<Parsed>> {
+    pub fn get(&self, query: &str, registry: &Registry) -> Option<Arc<Parsed>> {
         if let Some(document) = self.lock().by_text.get(query) {
             return Some(document.clone());
         }
+        let mut parsed = async_graphql::parser::parse_query(query).ok()?;
+        rename_draft_fields(&mut parsed);
+        crate::graphql::completion::type_sets(&mut parsed, registry);
         let document = Arc::new(Parsed {
-            document: async_graphql::parser::parse_query(query).ok()?,
+            document: parsed,
             valid: OnceCell::new(),
             projection: OnceLock::new(),
             body_bytes: AtomicUsize::new(0),
@@ -125,15 +133,61 @@ impl Documents {
     }
 }
 
+/// Gives the fields that a draft of the spec named differently their final name,
+/// under the draft's as their response key: `specifiedByUrl` of `__Type`, which
+/// graphql-js 15's introspection query asks (`specifiedByUrl: true`), is the
+/// spec's `specifiedByURL`. No type of the schema has a field of that name.
+fn rename_draft_fields(document: &mut ExecutableDocument) {
+    let mut sets: Vec<&mut SelectionSet> = match &mut document.operations {
+        DocumentOperations::Single(operation) => vec![&mut operation.node.selection_set.node],
+        DocumentOperations::Multiple(operations) => operations
+            .values_mut()
+            .map(|operation| &mut operation.node.selection_set.node)
+            .collect(),
+    };
+    sets.extend(
+        document
+            .fragments
+            .values_mut()
+            .map(|fragment| &mut fragment.node.selection_set.node),
+    );
+    // A stack instead of recursion; every set is met once.
+    while let Some(SelectionSet { items }) = sets.pop() {
+        for selection in items.iter_mut() {
+            match &mut selection.node {
+                Selection::Field(field) => {
+                    let field = &mut field.node;
+                    if field.name.node == "specifiedByUrl" {
+                        field.alias.get_or_insert_with(|| field.name.clone());
+                        field.name.node = Name::new("specifiedByURL");
+                    }
+                    sets.push(&mut field.selection_set.node);
+                }
+                Selection::InlineFragment(fragment) => {
+                    sets.push(&mut fragment.node.selection_set.node);
+                }
+                Selection::FragmentSpread(_) => {}
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    impl Documents {
+        /// `get` with no types: no selection set is typed.
+        fn get_untyped(&self, query: &str) -> Option<Arc<Parsed>> {
+            self.get(query, &Registry::default())
+        }
+    }
+
     #[test]
     fn a_text_is_parsed_once() {
         let documents = Documents::default();
-        let first = documents.get("{ articles { totalCount } }");
-        let again = documents.get("{ articles { totalCount } }");
+        let first = documents.get_untyped("{ articles { totalCount } }");
+        let again = documents.get_untyped("{ articles { totalCount } }");
         assert!(matches!((&first, &again), (Some(a), Some(b)) if Arc::ptr_eq(a, b)));
         assert_eq!(documents.lock().by_text.len(), 1);
     }
@@ -147,14 +201,14 @@ mod tests {
             true
         };
         for _ in 0..3 {
-            let Some(parsed) = documents.get("query A { articles { totalCount } }") else {
+            let Some(parsed) = documents.get_untyped("query A { articles { totalCount } }") else {
                 panic!("the document parses");
             };
             assert!(parsed.valid(check).await);
         }
         assert_eq!(checks.load(std::sync::atomic::Ordering::SeqCst), 1);
         // One of several operations is never taken for valid.
-        let Some(several) = documents.get("query A { a } query B { b }") else {
+        let Some(several) = documents.get_untyped("query A { a } query B { b }") else {
             panic!("the document parses");
         };
         assert!(!several.valid(check).await);
@@ -163,7 +217,7 @@ mod tests {
     #[test]
     fn the_room_for_a_body_follows_the_last_one() {
         let documents = Documents::default();
-        let Some(parsed) = documents.get("{ articles { totalCount } }") else {
+        let Some(parsed) = documents.get_untyped("{ articles { totalCount } }") else {
             panic!("the document parses");
         };
         assert_eq!(parsed.body_bytes(), FIRST_BODY_BYTES);
@@ -176,7 +230,7 @@ mod tests {
     #[test]
     fn a_text_that_does_not_parse_is_not_kept() {
         let documents = Documents::default();
-        assert!(documents.get("{ articles {").is_none());
+        assert!(documents.get_untyped("{ articles {").is_none());
         assert!(documents.lock().by_text.is_empty());
     }
 
@@ -185,7 +239,11 @@ mod tests {
         let documents = Documents::default();
         let padding = " ".repeat(BUDGET / 4);
         for n in 0..10 {
-            assert!(documents.get(&format!("{{ a{n} }}{padding}")).is_some());
+            assert!(
+                documents
+                    .get_untyped(&format!("{{ a{n} }}{padding}"))
+                    .is_some()
+            );
             let kept = documents.lock();
             assert!(kept.bytes <= BUDGET, "{} bytes kept", kept.bytes);
             assert_eq!(

@@ -48,6 +48,8 @@ pub struct DocumentLimits {
     pub max_root_fields: usize,
     /// Most directives in the document.
     pub max_directives: usize,
+    /// Whether `__schema` and `__type` are answered.
+    pub introspection: bool,
 }
 
 impl Default for DocumentLimits {
@@ -60,6 +62,7 @@ impl Default for DocumentLimits {
             max_aliases: 64,
             max_root_fields: 32,
             max_directives: 64,
+            introspection: true,
         }
     }
 }
@@ -99,6 +102,9 @@ pub enum Refusal {
     /// Too many directives.
     #[error("the query has {count} directives, more than the limit of {limit}")]
     TooManyDirectives { count: usize, limit: usize },
+    /// Introspection asked of a server where it is turned off.
+    #[error("introspection is turned off on this server")]
+    IntrospectionOff,
 }
 
 impl Refusal {
@@ -115,6 +121,7 @@ impl Refusal {
             Self::TooManyAliases { .. } => "TOO_MANY_ALIASES",
             Self::TooManyRootFields { .. } => "TOO_MANY_ROOT_FIELDS",
             Self::TooManyDirectives { .. } => "TOO_MANY_DIRECTIVES",
+            Self::IntrospectionOff => "FORBIDDEN",
         }
     }
 
@@ -122,7 +129,7 @@ impl Refusal {
     pub fn figures(&self) -> Vec<(&'static str, u64)> {
         let wide = |n: usize| u64::try_from(n).unwrap_or(u64::MAX);
         match *self {
-            Self::FragmentCycle(_) => Vec::new(),
+            Self::FragmentCycle(_) | Self::IntrospectionOff => Vec::new(),
             Self::SpreadChain { limit } => vec![("limit", wide(limit))],
             Self::TooManySelections { limit } => vec![("limit", limit)],
             Self::TooDeep { depth, limit } | Self::IntrospectionTooDeep { depth, limit } => {
@@ -340,7 +347,10 @@ fn count_shape(document: &ExecutableDocument, limits: &DocumentLimits) -> Result
         for selection in &set.items {
             match &selection.node {
                 Selection::Field(field) => {
-                    aliases += usize::from(field.node.alias.is_some());
+                    // The hidden `__typename` the completion adds is not the client's.
+                    aliases += usize::from(field.node.alias.as_ref().is_some_and(|alias| {
+                        alias.node.as_str() != crate::graphql::completion::TYPE_KEY
+                    }));
                     directives += field.node.directives.len();
                     sets.push(&field.node.selection_set.node);
                 }
@@ -489,6 +499,9 @@ impl<'a> Walk<'a> {
             return Ok(Summary::default());
         }
         if introspection || name.starts_with("__") {
+            if !self.limits.introspection {
+                return Err(Refusal::IntrospectionOff);
+            }
             // Introspection reads the schema, in memory: its own depth, no cost.
             let inner = self.set(set, None, true, Times::All(1))?;
             let lists =
@@ -622,13 +635,13 @@ mod tests {
     fn a_fragment_that_spreads_itself_is_refused() {
         assert_eq!(
             checked(
-                "{ __typename ...A } fragment A on QueryRoot { __typename ...A }",
+                "{ __typename ...A } fragment A on Query { __typename ...A }",
                 serde_json::Value::Null
             ),
             Err(Refusal::FragmentCycle("A".to_owned()))
         );
         let refused = checked(
-            "{ ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }",
+            "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }",
             serde_json::Value::Null,
         );
         assert!(
@@ -644,11 +657,11 @@ mod tests {
         let mut query = String::from("{ ...F0 }");
         for n in 0..30 {
             query.push_str(&format!(
-                " fragment F{n} on QueryRoot {{ __typename ...F{m} ...F{m} }}",
+                " fragment F{n} on Query {{ __typename ...F{m} ...F{m} }}",
                 m = n + 1
             ));
         }
-        query.push_str(" fragment F30 on QueryRoot { __typename }");
+        query.push_str(" fragment F30 on Query { __typename }");
         let started = std::time::Instant::now();
         assert_eq!(
             checked(&query, serde_json::Value::Null),
@@ -661,9 +674,9 @@ mod tests {
     fn a_chain_of_spreads_is_bounded() {
         let mut query = String::from("{ ...F0 }");
         for n in 0..40 {
-            query.push_str(&format!(" fragment F{n} on QueryRoot {{ ...F{} }}", n + 1));
+            query.push_str(&format!(" fragment F{n} on Query {{ ...F{} }}", n + 1));
         }
-        query.push_str(" fragment F40 on QueryRoot { __typename }");
+        query.push_str(" fragment F40 on Query { __typename }");
         assert_eq!(
             checked(&query, serde_json::Value::Null),
             Err(Refusal::SpreadChain { limit: 32 })
@@ -756,7 +769,7 @@ mod tests {
                 limit: 64
             })
         );
-        let roots = "{ ...R } fragment R on QueryRoot { ".to_owned()
+        let roots = "{ ...R } fragment R on Query { ".to_owned()
             + &"articles { totalCount } ".repeat(33)
             + "}";
         assert_eq!(

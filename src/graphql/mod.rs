@@ -2,6 +2,7 @@
 //! relation, Relay connections with keyset cursors, and opaque global IDs.
 //! Resolvers stay thin: they read arguments, call a loader or a query, and map.
 
+pub mod completion;
 pub mod connection;
 pub mod documents;
 pub mod guard;
@@ -10,9 +11,9 @@ pub mod inline;
 pub mod json;
 pub mod loaders;
 pub mod mutation;
-pub mod order;
 pub mod projection;
 pub mod query;
 pub mod schema;
 pub mod shapes;
 pub mod types;
+pub mod variables;

@@ -174,7 +174,9 @@ async fn node_of(ctx: &Context<'_>, id: &ID) -> AppResult<Option<Node>> {
     })
 }
 
-#[Object]
+// Named `Query`, as GraphQL tools and client caches expect the root of reads to be.
+/// The root of every read.
+#[Object(name = "Query")]
 impl QueryRoot {
     /// Any object by its global ID; null when it does not exist or is not visible.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> FieldResult<Option<Node>> {

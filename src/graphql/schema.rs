@@ -52,13 +52,18 @@ pub struct Schemas {
 /// `strict` has one, which stops a check after validation.
 pub fn build_schema(db: DatabaseConnection, limits: &Limits, search: &Search) -> Schemas {
     let build = |mode: ValidationMode| {
-        Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
+        let builder = Schema::build(QueryRoot, MutationRoot::default(), EmptySubscription)
             .data(db.clone())
             .data(search.index.clone())
             .data(search.indexer.clone())
             .limit_recursive_depth(64)
             .limit_directives(32)
-            .validation_mode(mode)
+            .validation_mode(mode);
+        if limits.introspection {
+            builder
+        } else {
+            builder.disable_introspection().disable_suggestions()
+        }
     };
     Schemas {
         fast: build(ValidationMode::Fast).finish(),

@@ -17,11 +17,11 @@ fn fan_out(n: usize) -> String {
     let mut query = String::from("{ ...F0 }");
     for i in 0..n {
         query.push_str(&format!(
-            " fragment F{i} on QueryRoot {{ __typename ...F{j} ...F{j} }}",
+            " fragment F{i} on Query {{ __typename ...F{j} ...F{j} }}",
             j = i + 1
         ));
     }
-    query.push_str(&format!(" fragment F{n} on QueryRoot {{ __typename }}"));
+    query.push_str(&format!(" fragment F{n} on Query {{ __typename }}"));
     query
 }
 
@@ -63,13 +63,13 @@ async fn hostile_documents_are_refused_at_once_and_the_server_lives(app: &TestAp
     // The eighty bytes that aborted the server: a fragment that spreads itself.
     refused(
         app,
-        "{ __typename ...A } fragment A on QueryRoot { __typename ...A }",
+        "{ __typename ...A } fragment A on Query { __typename ...A }",
         "BAD_USER_INPUT",
     )
     .await;
     refused(
         app,
-        "{ ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { __typename ...A }",
+        "{ ...A } fragment A on Query { ...B } fragment B on Query { __typename ...A }",
         "BAD_USER_INPUT",
     )
     .await;

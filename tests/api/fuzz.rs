@@ -31,7 +31,7 @@ const PIECES: &[&str] = &[
     "\"\"\"",
     "#",
     "\n",
-    "fragment A on QueryRoot { ...A }",
+    "fragment A on Query { ...A }",
     "...A",
     "__typename",
     "__schema { types { name } }",
@@ -122,16 +122,16 @@ fn json_value(rng: &mut Rng, depth: usize) -> Value {
 fn hostile(rng: &mut Rng) -> String {
     let n = 1 + rng.below(60);
     match rng.below(6) {
-        0 => "{ __typename ...A } fragment A on QueryRoot { __typename ...A }".to_owned(),
+        0 => "{ __typename ...A } fragment A on Query { __typename ...A }".to_owned(),
         1 => {
             let mut query = String::from("{ ...F0 }");
             for i in 0..n {
                 query.push_str(&format!(
-                    " fragment F{i} on QueryRoot {{ __typename ...F{j} ...F{j} }}",
+                    " fragment F{i} on Query {{ __typename ...F{j} ...F{j} }}",
                     j = i + 1
                 ));
             }
-            query + &format!(" fragment F{n} on QueryRoot {{ __typename }}")
+            query + &format!(" fragment F{n} on Query {{ __typename }}")
         }
         2 => "{a".repeat(n * 100) + &"}".repeat(n * 100),
         3 => {

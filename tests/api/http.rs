@@ -49,9 +49,10 @@ async fn queries_work_over_get(app: &TestApp) {
         .get("/graphql?query=%7B%20articles%20%7B%20totalCount%20%7D%20%7D")
         .await;
     assert_eq!(response.status(), 200);
+    // No `Accept`: application/json, as the GraphQL-over-HTTP spec asks.
     assert_eq!(
         response.headers()["content-type"],
-        "application/graphql-response+json"
+        "application/json; charset=utf-8"
     );
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, json!({ "data": { "articles": { "totalCount": 1 } } }));
@@ -74,7 +75,7 @@ async fn mutations_are_refused_over_get(app: &TestApp) {
         assert_eq!(response.status(), 405);
         assert_eq!(
             response.headers()["content-type"],
-            "application/graphql-response+json"
+            "application/json; charset=utf-8"
         );
         assert_eq!(response.headers()["allow"], "POST");
         let body: serde_json::Value = response.json().await.unwrap();

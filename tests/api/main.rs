@@ -16,4 +16,5 @@ mod querygen;
 mod sample;
 mod schema;
 mod search;
+mod spec;
 mod text;

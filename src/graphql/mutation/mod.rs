@@ -37,6 +37,8 @@ mod media_tags;
 
 /// Every write.
 #[derive(MergedObject, Default)]
+// Named `Mutation`, as GraphQL tools and client caches expect.
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(
     article_mutations::ArticleMutations,
     directory::DirectoryMutations,
