@@ -271,3 +271,32 @@ mod tests {
         assert_eq!(args("postgres://u@h/db", Some(40)).pool_size(), 40);
     }
 }
+
+#[cfg(test)]
+mod limits_tests {
+    use clap::Parser;
+
+    use super::Limits;
+
+    #[derive(Parser)]
+    struct Settings {
+        #[command(flatten)]
+        limits: Limits,
+    }
+
+    #[test]
+    fn introspection_is_on_unless_turned_off_as_people_write_it() {
+        let parse = |args: &[&str]| {
+            Settings::try_parse_from(std::iter::once("bantin").chain(args.iter().copied()))
+                .map(|settings| settings.limits.introspection)
+        };
+        assert_eq!(parse(&[]).ok(), Some(true));
+        for off in ["false", "no", "off", "0"] {
+            assert_eq!(parse(&["--introspection", off]).ok(), Some(false), "{off}");
+        }
+        for on in ["true", "yes", "on", "1"] {
+            assert_eq!(parse(&["--introspection", on]).ok(), Some(true), "{on}");
+        }
+        assert!(parse(&["--introspection", "maybe"]).is_err());
+    }
+}

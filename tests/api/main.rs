@@ -2,6 +2,7 @@
 //! is reachable (always in CI), a real PostgreSQL server.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audit;
 mod binary;
 mod bundles;
 mod differential;
