@@ -173,12 +173,62 @@ async fn compare(
         let bytes = response.bytes().await.expect("a body");
         answers.push((status, String::from_utf8_lossy(&bytes).into_owned()));
     }
-    (answers[0] != answers[1]).then(|| {
-        format!(
+    if answers[0] != answers[1] {
+        return Some(format!(
             "{query}\nvariables: {variables}\nfast  {}: {}\nstock {}: {}",
             answers[0].0, answers[0].1, answers[1].0, answers[1].1
+        ));
+    }
+    spec_violation(&answers[0].1).map(|violation| {
+        format!(
+            "{query}\nvariables: {variables}\n{violation}: {}",
+            answers[0].1
         )
     })
+}
+
+/// What an answer does against the spec's rules for responses, if anything: every
+/// field error is `null` at its path or above it (6.4.4), nothing of the hidden
+/// types the completion reads is left, and an answer without `data` has errors.
+fn spec_violation(body: &str) -> Option<String> {
+    if body.contains("\"#type\"") {
+        return Some("a hidden type was left in the answer".to_owned());
+    }
+    let answer: Value = serde_json::from_str(body).ok()?;
+    let Some(data) = answer.get("data") else {
+        return answer["errors"]
+            .as_array()
+            .is_none_or(Vec::is_empty)
+            .then(|| "no data and no error".to_owned());
+    };
+    for error in answer["errors"].as_array().into_iter().flatten() {
+        let Some(path) = error["path"].as_array() else {
+            continue;
+        };
+        let mut place = data;
+        let mut nulled = place.is_null();
+        for segment in path {
+            if nulled {
+                break;
+            }
+            let next = match segment {
+                Value::String(key) => place.get(key.as_str()),
+                Value::Number(index) => index
+                    .as_u64()
+                    .and_then(|index| place.get(usize::try_from(index).ok()?)),
+                _ => None,
+            };
+            let Some(next) = next else {
+                return Some(format!("the place of the error at {path:?} is missing"));
+            };
+            place = next;
+            nulled = place.is_null();
+        }
+        if !nulled {
+            return Some(format!("the error at {path:?} left a value in its place"));
+        }
+    }
+    None
 }
 
 /// The number from an environment variable, or `default`.
