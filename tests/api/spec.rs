@@ -115,6 +115,22 @@ async fn a_failed_field_is_null_in_place(app: &TestApp) {
     }
 }
 
+/// An operation whose root fields are all skipped ran, and answers `{}` (not
+/// `null`, which would say that a non-null field failed).
+async fn an_operation_of_skipped_fields_answers_an_empty_object(app: &TestApp) {
+    for base in both_executors(app).await {
+        let answer = post(
+            &base,
+            GRAPHQL_RESPONSE,
+            "query($no: Boolean!) { a: __typename @skip(if: true) b: articles @include(if: $no) { totalCount } }",
+            json!({ "no": false }),
+        )
+        .await;
+        assert_eq!(answer.status, 200, "{base}");
+        assert_eq!(answer.body, json!({ "data": {} }), "{base}");
+    }
+}
+
 /// The error of a non-null field makes its nearest nullable parent `null`: here
 /// `articles` (`ArticleConnection!`) takes `person` with it, and a failure under a
 /// non-null root field makes `data` itself `null`.
@@ -269,6 +285,24 @@ async fn request_errors_have_no_data_and_a_status_by_media_type(app: &TestApp) {
             );
         }
     }
+    // An operation named that the document does not have.
+    let body =
+        json!({ "query": "query A { __typename } query B { __typename }", "operationName": "C" });
+    for (accept, status) in [("", 200), (GRAPHQL_RESPONSE, 400)] {
+        let answer = post_raw(
+            &app.address,
+            accept,
+            Some("application/json"),
+            body.to_string(),
+        )
+        .await;
+        assert_eq!(answer.status, status, "{accept}");
+        assert!(answer.body.get("data").is_none(), "{:#}", answer.body);
+        assert_eq!(
+            answer.body["errors"][0]["extensions"]["code"],
+            "BAD_USER_INPUT"
+        );
+    }
     // A limit's refusal is a request error too.
     let deep = format!("{{ {}name{} }}", "parent { ".repeat(20), " }".repeat(20));
     let answer = post(&app.address, GRAPHQL_RESPONSE, &deep, json!({})).await;
@@ -352,6 +386,7 @@ async fn malformed_bodies_get_json_errors(app: &TestApp) {
 
 crate::on_both!(
     a_failed_field_is_null_in_place,
+    an_operation_of_skipped_fields_answers_an_empty_object,
     a_failed_non_null_field_nulls_its_nearest_nullable_parent,
     keys_follow_the_runtime_type,
     variables_are_coerced_before_the_operation_runs,
