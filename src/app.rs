@@ -444,10 +444,6 @@ async fn graphql(
             operation,
             &state.schemas.registry,
         );
-        // An operation whose root fields were all skipped answers `{}`.
-        if response.data == async_graphql::Value::Null && response.errors.is_empty() {
-            response.data = async_graphql::Value::Object(Default::default());
-        }
     }
     crate::error::code_errors(&mut response);
     crate::error::order_errors(&mut response);

@@ -16,7 +16,11 @@
 //!   ... on Article { title id }` an article is `title, id`. Where a selection set
 //!   on an interface or a union holds such fragments, [`type_sets`] adds to it a
 //!   `__typename` under a response key no client can write ([`TYPE_KEY`]); the
-//!   completion reads each object's type there and removes it.
+//!   completion reads each object's type there and removes it. The same hidden
+//!   field goes into a selection set all of whose selections carry `@skip` or
+//!   `@include`: an object none of whose fields is collected is `{}` for the spec,
+//!   where async-graphql answers `null` (as it does for an object whose fragments
+//!   all are on other types).
 //! - **Field errors.** It drops the key of a field whose resolver fails, and never
 //!   makes a parent null for a non-null field. The spec (6.4.4 "Handling Field
 //!   Errors") puts `null` in place, and a `null` where the type is non-null makes
@@ -50,8 +54,9 @@ pub const TYPE_KEY: &str = "#type";
 const MAX_TYPED_DEPTH: usize = 64;
 
 /// Adds the hidden `__typename` ([`TYPE_KEY`]) to each selection set on an
-/// interface or a union that holds a fragment on another type, in the operations
-/// and the fragments of `document`. Documents without such sets are untouched.
+/// interface or a union that holds a fragment on another type, and to each whose
+/// every selection carries a directive, in the operations and the fragments of
+/// `document`. Documents without such sets are untouched.
 pub fn type_sets(document: &mut ExecutableDocument, registry: &Registry) {
     let conditions: Vec<(Name, Name)> = document
         .fragments
@@ -133,7 +138,16 @@ impl Typing<'_> {
             self.registry.types.get(ty),
             Some(MetaType::Interface { .. } | MetaType::Union { .. })
         );
-        if abstract_type && other_types {
+        // Every selection may be skipped (`@skip`, `@include`): an object of none
+        // is `{}`, which async-graphql answers `null`; the hidden field keeps it
+        // an object.
+        let all_directed = !set.items.is_empty()
+            && set.items.iter().all(|selection| match &selection.node {
+                Selection::Field(field) => !field.node.directives.is_empty(),
+                Selection::InlineFragment(fragment) => !fragment.node.directives.is_empty(),
+                Selection::FragmentSpread(spread) => !spread.node.directives.is_empty(),
+            });
+        if (abstract_type && other_types) || all_directed {
             set.items
                 .insert(0, type_field(set.items.first().map(|s| s.pos)));
         }

@@ -116,7 +116,8 @@ async fn a_failed_field_is_null_in_place(app: &TestApp) {
 }
 
 /// An operation whose root fields are all skipped ran, and answers `{}` (not
-/// `null`, which would say that a non-null field failed).
+/// `null`, which would say that a non-null field failed); so does an object none
+/// of whose fields is collected, while an object that is not there is `null`.
 async fn an_operation_of_skipped_fields_answers_an_empty_object(app: &TestApp) {
     for base in both_executors(app).await {
         let answer = post(
@@ -128,6 +129,25 @@ async fn an_operation_of_skipped_fields_answers_an_empty_object(app: &TestApp) {
         .await;
         assert_eq!(answer.status, 200, "{base}");
         assert_eq!(answer.body, json!({ "data": {} }), "{base}");
+        // And so does an object: all its fields skipped, or all its fragments on
+        // other types.
+        let (person, _) = sample_ids(app).await;
+        let answer = post(
+            &base,
+            "",
+            r#"query($id: ID!, $no: Boolean!) {
+                person(slug: "vo-van-thuong") { name @include(if: $no) ... @skip(if: true) { id } }
+                node(id: $id) { ... on Article { title } }
+                missing: person(slug: "khong-co") { name @include(if: $no) }
+            }"#,
+            json!({ "id": person, "no": false }),
+        )
+        .await;
+        assert_eq!(
+            answer.body,
+            json!({ "data": { "person": {}, "node": {}, "missing": null } }),
+            "{base}"
+        );
     }
 }
 
