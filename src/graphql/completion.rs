@@ -266,8 +266,11 @@ impl<'a> Plans<'a> {
         {
             return plan.get_or_init(|| Plan::new(&self.sets, ty, true, walk));
         }
+        // Where the type is an interface or a union, or one the schema's types do
+        // not hold (introspection's), every fragment is taken.
+        let exact = self.typed.is_empty() && !self.ty.is_empty();
         self.untyped
-            .get_or_init(|| Plan::new(&self.sets, self.ty, self.typed.is_empty(), walk))
+            .get_or_init(|| Plan::new(&self.sets, self.ty, exact, walk))
     }
 
     /// The plan for `fields`, an object at this place.

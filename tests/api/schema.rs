@@ -57,6 +57,19 @@ async fn standard_introspection_is_answered_at_default_limits(app: &crate::helpe
         assert_eq!(schema["queryType"]["name"], "Query", "{client}");
         assert_eq!(schema["mutationType"]["name"], "Mutation", "{client}");
         let types = schema["types"].as_array().expect("types");
+        // In the order of the query's fragment, as every object is.
+        let keys: Vec<&String> = types[0].as_object().expect("a type").keys().collect();
+        let (kind, name) = (keys.first(), keys.get(1));
+        assert_eq!(
+            (kind.map(|k| k.as_str()), name.map(|k| k.as_str())),
+            (Some("kind"), Some("name")),
+            "{client}"
+        );
+        assert_eq!(
+            keys.last().map(|k| k.as_str()),
+            Some("possibleTypes"),
+            "{client}"
+        );
         assert!(
             types.iter().any(|ty| ty["name"] == "Article"),
             "{client}: no Article among {} types",
