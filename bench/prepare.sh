@@ -53,9 +53,14 @@ version=$(ls /etc/postgresql | sort -V | tail -n 1)
 pg_lsclusters --no-header | grep -q "^$version *main .*online" || pg_ctlcluster --skip-systemctl-redirect "$version" main start
 PGLOG=$(pg_lsclusters --no-header | awk '$2=="main"{print $7; exit}')
 
-echo "--- building bantin"
-cargo build --release --quiet
-BIN=target/release/bantin
+# BANTIN_BIN: a bantin binary built already (another commit's, say) instead of this tree's.
+if [ -n "${BANTIN_BIN:-}" ]; then
+    BIN=$BANTIN_BIN
+else
+    echo "--- building bantin"
+    cargo build --release --quiet
+    BIN=target/release/bantin
+fi
 
 mkdir -p "$WORK"
 CORPUS="$WORK/corpus-$SIZE-$SEED.jsonl"
