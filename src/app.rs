@@ -27,7 +27,6 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
-use tower_http::trace::TraceLayer;
 
 use crate::auth::{Actor, AuthError};
 use crate::config::{Limits, ServeArgs};
@@ -63,6 +62,11 @@ pub struct AppState {
     pub indexer: Arc<Indexer>,
     /// Requests by client address and by token.
     pub rates: Arc<RateLimits>,
+    /// The Prometheus metrics (`/metrics`).
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Whether `/metrics` is served on an address of its own
+    /// (`BANTIN_METRICS_LISTEN`) rather than beside `/graphql`.
+    pub metrics_apart: bool,
     /// Run every operation on async-graphql's stock executor: validated in full each
     /// time, objects resolved the stock way, rows read whole and nothing read ahead,
     /// the response written by serde_json. The fast path is held to answer what it
@@ -86,6 +90,8 @@ impl AppState {
             metric: None,
             indexer: search.indexer.clone(),
             rates: Arc::new(RateLimits::new(&limits.rates())),
+            metrics: Arc::default(),
+            metrics_apart: false,
             stock: false,
         }
     }
@@ -101,13 +107,20 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let graphql_route = get(graphql)
         .post(graphql)
         .route_layer(middleware::from_fn_with_state(state.clone(), by_address));
-    Router::new()
+    let metrics_apart = state.metrics_apart;
+    let router = Router::new()
         .route("/graphql", graphql_route)
         .route("/", get(graphiql))
         .route("/graphiql", get(graphiql))
         .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .with_state(state)
+        .route("/readyz", get(readyz));
+    let router = if metrics_apart {
+        router
+    } else {
+        router.route("/metrics", get(metrics))
+    };
+    router
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
         .layer(RequestBodyLimitLayer::new(limits.max_body_bytes))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(
@@ -121,7 +134,102 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
         .layer(middleware::map_response(json_errors))
         .layer(middleware::from_fn(negotiated))
         .layer(cors)
-        .layer(TraceLayer::new_for_http())
+        .layer(middleware::from_fn_with_state(state, measured))
+        .layer(middleware::from_fn(crate::telemetry::access))
+}
+
+/// The router of `/metrics` alone, for an address of its own.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+/// `/metrics`: the Prometheus text format.
+async fn metrics(State(state): State<AppState>) -> Response {
+    let pool = match &state.db.inner {
+        sea_orm::DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
+            let pool = state.db.get_postgres_connection_pool();
+            Some((
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            ))
+        }
+        sea_orm::DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
+            let pool = state.db.get_sqlite_connection_pool();
+            Some((
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            ))
+        }
+        _ => None,
+    };
+    let lag = match tokio::time::timeout(HEALTH_TIMEOUT, state.indexer.lag()).await {
+        Ok(Ok(lag)) => lag,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "could not read the search index's lag");
+            None
+        }
+        Err(_) => None,
+    };
+    let text = state.metrics.render(pool, state.indexer.is_ready(), lag);
+    let mut http = Response::new(Body::from(text));
+    http.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    http
+}
+
+/// Counts every GraphQL request, and every error answered by its code (the
+/// layers' refusals included), from what the response tells ([`Told`]).
+async fn measured(
+    State(state): State<AppState>,
+    request: axum::extract::Request,
+    next: middleware::Next,
+) -> Response {
+    let started = std::time::Instant::now();
+    let graphql = request.uri().path() == "/graphql";
+    let response = next.run(request).await;
+    if let Some(codes) = response.extensions().get::<ErrorCodes>() {
+        for code in &codes.0 {
+            state.metrics.error(code);
+        }
+    }
+    if graphql {
+        let operation = response.extensions().get::<crate::telemetry::Operation>();
+        state.metrics.request(&crate::metrics::Served {
+            operation: operation.and_then(|operation| operation.name.as_deref()),
+            kind: operation.map_or("none", |operation| operation.kind),
+            status: response.status().as_u16(),
+            elapsed: started.elapsed(),
+        });
+    }
+    response
+}
+
+/// The `extensions.code` of the errors of a GraphQL body, for the metrics.
+#[derive(Clone, Debug, Default)]
+struct ErrorCodes(Vec<String>);
+
+impl ErrorCodes {
+    fn of(errors: &[async_graphql::ServerError]) -> Self {
+        Self(
+            errors
+                .iter()
+                .map(|error| {
+                    match error
+                        .extensions
+                        .as_ref()
+                        .and_then(|extensions| extensions.get("code"))
+                    {
+                        Some(async_graphql::Value::String(code)) => code.clone(),
+                        _ => "UNKNOWN".to_owned(),
+                    }
+                })
+                .collect(),
+        )
+    }
 }
 
 /// Chooses the media type of the answer from `Accept` ([`Media`]): the handler
@@ -277,7 +385,35 @@ fn rate_limited(wait: Duration) -> Response {
     http
 }
 
+/// The GraphQL endpoint: [`execute`], with the name of the operation it ran told to
+/// the access log.
 async fn graphql(
+    state: State<AppState>,
+    method: Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    media: Option<Extension<Media>>,
+    request: Result<GraphQLRequest, GraphQLRejection>,
+) -> Response {
+    let mut operation = crate::telemetry::Operation::default();
+    let mut response = execute(
+        state,
+        method,
+        uri,
+        headers,
+        peer,
+        media,
+        request,
+        &mut operation,
+    )
+    .await;
+    response.extensions_mut().insert(operation);
+    response
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn execute(
     State(state): State<AppState>,
     method: Method,
     uri: axum::http::Uri,
@@ -285,6 +421,7 @@ async fn graphql(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     media: Option<Extension<Media>>,
     request: Result<GraphQLRequest, GraphQLRejection>,
+    told: &mut crate::telemetry::Operation,
 ) -> Response {
     let media = media.map_or(Media::Json, |Extension(media)| media);
     if method == Method::POST && !json_body(&headers) {
@@ -354,6 +491,24 @@ async fn graphql(
     // Variables are coerced before the operation runs (a request error, as the
     // spec asks), for both executors.
     let chosen = document.and_then(|document| operation(document, operation_name.as_deref()));
+    told.name = operation_name
+        .clone()
+        .or_else(|| match &document?.operations {
+            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                operations.keys().next().map(ToString::to_string)
+            }
+            _ => None,
+        });
+    if let Some(name) = &told.name {
+        tracing::Span::current().record("operation", name.as_str());
+    }
+    if let Some(operation) = chosen {
+        told.kind = match operation.ty {
+            OperationType::Query => "query",
+            OperationType::Mutation => "mutation",
+            OperationType::Subscription => "subscription",
+        };
+    }
     if let Some(operation) = chosen
         && let Err(error) =
             crate::graphql::variables::check(&state.schemas.registry, operation, &request.variables)
@@ -419,6 +574,7 @@ async fn graphql(
         }
         _ => Reader::pooled(&state.db),
     };
+    let counted = reader.clone();
     let request = crate::graphql::loaders::attach(
         request,
         reader,
@@ -432,6 +588,9 @@ async fn graphql(
     .data(state.clock.clone())
     .data(actor);
     let mut response = tasks.run(schema.execute(request)).await;
+    if told.kind == "query" {
+        state.metrics.work(tasks.started(), counted.statements());
+    }
     // A request error (a document that does not parse or validate, an operation
     // that cannot be chosen) ran nothing: no data, and errors without a path.
     let request_error = response.data == async_graphql::Value::Null
@@ -486,6 +645,7 @@ fn json_body(headers: &HeaderMap) -> bool {
 /// would give it; its body written by [`crate::graphql::json`], in a buffer the size
 /// of the last response to the same document.
 fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Response {
+    let codes = ErrorCodes::of(&response.errors);
     let expected = parsed.map_or(0, Parsed::body_bytes);
     let body = match crate::graphql::json::body(&response, expected) {
         Ok(body) => body,
@@ -503,6 +663,7 @@ fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Re
     }
     let mut http = Response::new(Body::from(body));
     http.extensions_mut().insert(GraphqlBody);
+    http.extensions_mut().insert(codes);
     let headers = http.headers_mut();
     headers.insert(header::CONTENT_TYPE, Media::Json.content_type());
     if response.is_ok()
@@ -517,8 +678,10 @@ fn respond(mut response: async_graphql::Response, parsed: Option<&Parsed>) -> Re
 
 /// The HTTP response for a GraphQL response as async-graphql-axum writes it.
 fn respond_stock(response: async_graphql::Response) -> Response {
+    let codes = ErrorCodes::of(&response.errors);
     let mut http = GraphQLResponse::from(response).into_response();
     http.extensions_mut().insert(GraphqlBody);
+    http.extensions_mut().insert(codes);
     http
 }
 
@@ -638,6 +801,7 @@ fn errors_only(status: StatusCode, errors: &[async_graphql::ServerError]) -> Res
     http.headers_mut()
         .insert(header::CONTENT_TYPE, Media::Json.content_type());
     http.extensions_mut().insert(GraphqlBody);
+    http.extensions_mut().insert(ErrorCodes::of(errors));
     http
 }
 
@@ -680,6 +844,23 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
 /// Connects, migrates, loads the sample content into an empty database, and serves
 /// until Ctrl-C or SIGTERM.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // The address first: a port in use is told before anything is migrated.
+    let listener = TcpListener::bind(args.listen).await.with_context(|| {
+        format!(
+            "could not listen on {} (set by BANTIN_LISTEN or --listen); is another server \
+             using it?",
+            args.listen
+        )
+    })?;
+    let metrics_listener = match args.metrics_listen {
+        Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+            format!(
+                "could not listen on {address} (set by BANTIN_METRICS_LISTEN or \
+                 --metrics-listen); is another server using it?"
+            )
+        })?),
+        None => None,
+    };
     let db = crate::db::connect(&args.database).await?;
     crate::db::migrate(&db).await?;
     if !args.no_sample
@@ -700,7 +881,16 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     search.indexer.spawn();
     let mut state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now), &search);
     state.stock = args.executor == crate::config::Executor::Stock;
-    let listener = TcpListener::bind(args.listen).await?;
+    state.metrics_apart = metrics_listener.is_some();
+    if let Some(listener) = metrics_listener {
+        tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+        tokio::spawn(crate::server::serve(
+            listener,
+            metrics_router(state.clone()),
+            args.limits.connections(),
+            shutdown_signal(),
+        ));
+    }
     tracing::info!("GraphiQL on http://{}/", listener.local_addr()?);
     crate::server::serve(
         listener,

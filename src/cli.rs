@@ -18,6 +18,17 @@ pub struct Cli {
     /// Settings of `serve`, which runs when no subcommand is given.
     #[command(flatten)]
     pub serve: ServeArgs,
+
+    /// How log lines are written: `text` (colour on a terminal, none under
+    /// `NO_COLOR`) or `json` (one object a line).
+    #[arg(
+        long,
+        global = true,
+        env = "BANTIN_LOG_FORMAT",
+        value_enum,
+        default_value_t
+    )]
+    pub log_format: crate::telemetry::LogFormat,
 }
 
 /// What to do.

@@ -30,6 +30,16 @@ impl DatabaseArgs {
         self.database_url.starts_with("sqlite:")
     }
 
+    /// The file of a SQLite database (`None` for PostgreSQL and in memory).
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        let rest = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))?;
+        let path = rest.split('?').next().unwrap_or_default();
+        (!path.is_empty() && path != ":memory:").then(|| path.into())
+    }
+
     /// The pool's size: [`Self::max_connections`] if set, else 16 on PostgreSQL and 8
     /// on SQLite. Each SQLite connection is a thread of its own with its own page
     /// cache and prepared statements; on two cores, 16 read no faster than 8 and held
@@ -54,13 +64,24 @@ pub struct ServeArgs {
     #[arg(long, env = "BANTIN_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
 
+    /// Serve `/metrics` (Prometheus) on this address of its own instead of beside
+    /// `/graphql`, where it would be public.
+    #[arg(long, env = "BANTIN_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// Where the search index lives (derived from the database; rebuilt when
     /// missing). Each running instance needs its own.
     #[arg(long, env = "BANTIN_INDEX_DIR", default_value = "bantin-index")]
     pub index_dir: std::path::PathBuf,
 
-    /// Do not load the sample content into an empty database.
-    #[arg(long, env = "BANTIN_NO_SAMPLE", default_value_t = false)]
+    /// Do not load the sample content into an empty database (the variable takes
+    /// `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`).
+    #[arg(
+        long,
+        env = "BANTIN_NO_SAMPLE",
+        default_value_t = false,
+        value_parser = clap::builder::BoolishValueParser::new(),
+    )]
     pub no_sample: bool,
 
     /// Which executor runs operations: `fast` (bantin's own resolution in place,
@@ -264,6 +285,18 @@ mod tests {
     }
 
     #[test]
+    fn the_file_of_a_sqlite_database() {
+        let file = |url: &str| args(url, None).sqlite_file();
+        assert_eq!(
+            file("sqlite://bantin.db?mode=rwc"),
+            Some("bantin.db".into())
+        );
+        assert_eq!(file("sqlite:///var/lib/b.db"), Some("/var/lib/b.db".into()));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("postgres://u@h/db"), None);
+    }
+
+    #[test]
     fn the_pool_size_defaults_by_database_and_can_be_set() {
         assert_eq!(args("sqlite://bantin.db?mode=rwc", None).pool_size(), 8);
         assert_eq!(args("postgres://u@h/db", None).pool_size(), 16);
@@ -282,6 +315,23 @@ mod limits_tests {
     struct Settings {
         #[command(flatten)]
         limits: Limits,
+    }
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        serve: super::ServeArgs,
+    }
+
+    /// The flag takes no value (`BANTIN_NO_SAMPLE=1` is tested on the binary).
+    #[test]
+    fn no_sample_is_a_flag() {
+        let parse = |args: &[&str]| {
+            Serve::try_parse_from(std::iter::once("bantin").chain(args.iter().copied()))
+                .map(|settings| settings.serve.no_sample)
+        };
+        assert_eq!(parse(&[]).ok(), Some(false));
+        assert_eq!(parse(&["--no-sample"]).ok(), Some(true));
     }
 
     #[test]

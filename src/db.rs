@@ -24,6 +24,24 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> 
     connect_with(args, STATEMENT_CACHE).await
 }
 
+/// Opens a pool on a database that must exist already: a command that reads or
+/// changes what a database holds (`token`, `export`, `reindex`) refuses to make a
+/// new empty SQLite file where the one meant was not found (run from another
+/// directory, say), and says where it looked.
+pub async fn connect_existing(args: &DatabaseArgs) -> anyhow::Result<DatabaseConnection> {
+    if let Some(file) = args.sqlite_file()
+        && !file.exists()
+    {
+        anyhow::bail!(
+            "there is no database at {} ({}); run the command where the database is, point \
+             DATABASE_URL (or --database-url) at it, or create a new one with `bantin migrate`",
+            file.display(),
+            redact(&args.database_url)
+        );
+    }
+    connect(args).await
+}
+
 /// The prepared statements each connection keeps (sqlx's default).
 const STATEMENT_CACHE: usize = 100;
 

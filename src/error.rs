@@ -30,6 +30,10 @@ pub enum AppError {
     /// tried again).
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The search index is still being built from the database, after a start
+    /// without one (`SEARCH_NOT_READY`; the request may be tried again).
+    #[error("the search index is being built; try again shortly")]
+    SearchNotReady,
     /// Any other failure (`INTERNAL`).
     #[error("internal error: {0}")]
     Internal(String),
@@ -78,6 +82,7 @@ impl AppError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Db(error) if is_unavailable(error) => "SERVICE_UNAVAILABLE",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
+            Self::SearchNotReady => "SEARCH_NOT_READY",
             Self::Db(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -149,6 +154,7 @@ impl From<std::sync::Arc<AppError>> for AppError {
             Self::Db(e) => Self::Internal(e.to_string()),
             Self::Unavailable(m) => Self::Unavailable(m.clone()),
             Self::Internal(m) => Self::Internal(m.clone()),
+            Self::SearchNotReady => Self::SearchNotReady,
         }
     }
 }

@@ -12,13 +12,14 @@ pub mod domain;
 pub mod error;
 pub mod graphql;
 pub mod media;
+pub mod metrics;
 pub mod rate;
 pub mod search;
 pub mod server;
 pub mod telemetry;
 pub mod text;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -39,6 +40,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tracing::info!("the database schema is up to date");
         }
         Command::Import { file, database } => {
+            // Before any database is made or migrated for it.
+            if file != std::path::Path::new("-") && !file.is_file() {
+                anyhow::bail!("there is no bundle at {}", file.display());
+            }
             let db = db::connect_for_bulk(&database).await?;
             db::migrate(&db).await?;
             let journal = db::RollbackJournal::enter(&db).await?;
@@ -56,7 +61,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Export { out, database } => {
-            let db = db::connect(&database).await?;
+            let db = db::connect_existing(&database).await?;
             db::migrate(&db).await?;
             let written = bundle_cli::export(&db, out.as_deref()).await?;
             tracing::info!("exported {written} records");
@@ -68,13 +73,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             index_dir,
             database,
         } => {
-            let db = db::connect(&database).await?;
+            let db = db::connect_existing(&database).await?;
             db::migrate(&db).await?;
             // Other instances follow the outbox and rebuild theirs; this one's
             // rebuild starts above the mark, so it does not run twice.
             search::enqueue_all(&db, chrono::Utc::now()).await?;
             let started = std::time::Instant::now();
-            let count = search::rebuild(&db, &index_dir).await.with_context(|| {
+            let count = if std::io::stderr().is_terminal() {
+                let bar = indicatif::ProgressBar::new_spinner();
+                let template = "{spinner} [{elapsed_precise}] {pos} records indexed ({per_sec})";
+                if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+                    bar.set_style(style);
+                }
+                bar.enable_steady_tick(std::time::Duration::from_millis(200));
+                let count = search::rebuild(&db, &index_dir, &mut |n| bar.set_position(n)).await;
+                bar.finish_and_clear();
+                count
+            } else {
+                search::rebuild(&db, &index_dir, &mut search::every_few_seconds()).await
+            }
+            .with_context(|| {
                 format!(
                     "could not rebuild the index in {} (is a server using it?)",
                     index_dir.display()
@@ -86,7 +104,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Token { action, database } => {
-            let db = db::connect(&database).await?;
+            let db = db::connect_existing(&database).await?;
             db::migrate(&db).await?;
             token(&db, action).await?;
         }

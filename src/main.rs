@@ -129,11 +129,11 @@ mod sqlite_memory {
 async fn main() -> ExitCode {
     configure_allocator();
     let sqlite_through_mimalloc = sqlite_memory::install();
-    bantin::telemetry::init();
+    let cli = bantin::cli::Cli::parse();
+    bantin::telemetry::init(cli.log_format);
     if !sqlite_through_mimalloc {
         tracing::warn!("SQLite keeps its own allocator: it was in use before the setting");
     }
-    let cli = bantin::cli::Cli::parse();
     match bantin::run(cli).await {
         Ok(code) => code,
         Err(error) => {

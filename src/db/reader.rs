@@ -15,6 +15,7 @@
 //! writes take theirs for a transaction.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use sea_orm::metric::Info;
@@ -34,6 +35,8 @@ pub struct Reader {
     db: DatabaseConnection,
     held: Option<Arc<Held>>,
     metric: Option<Metric>,
+    /// Statements run on the held connection, for the metrics.
+    statements: Arc<AtomicU64>,
 }
 
 /// Called with each statement a reader runs on its own connection, as SeaORM's
@@ -87,6 +90,7 @@ impl Reader {
             db: db.clone(),
             held: held.map(Arc::new),
             metric,
+            statements: Arc::default(),
         }
     }
 
@@ -96,6 +100,7 @@ impl Reader {
             db: db.clone(),
             held: None,
             metric: None,
+            statements: Arc::default(),
         }
     }
 
@@ -150,8 +155,15 @@ impl Reader {
         done
     }
 
+    /// How many statements ran on the held connection (of this reader and its
+    /// clones).
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
     /// What the metric callback will be told of `stmt`, if there is one.
     fn report(&self, stmt: &Statement) -> Report {
+        self.statements.fetch_add(1, Ordering::Relaxed);
         Report(
             self.metric
                 .as_ref()

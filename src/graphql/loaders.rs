@@ -12,7 +12,7 @@ use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context as TaskContext, Poll, Waker};
 use std::time::Duration;
@@ -106,6 +106,8 @@ pub fn attach(
 #[derive(Clone, Default)]
 pub struct BatchTasks {
     new: Arc<Mutex<Vec<BoxFuture<'static, ()>>>>,
+    /// Batches started, for the metrics.
+    started: Arc<AtomicUsize>,
 }
 
 /// Notes whether the executor woke itself while being polled (a cooperative
@@ -124,10 +126,23 @@ impl ArcWake for WakeFlag {
 
 impl BatchTasks {
     fn push(&self, task: BoxFuture<'static, ()>) {
+        let batch = self.started.fetch_add(1, Ordering::Relaxed);
+        // A span of its own for each batch, under the request's, when traced.
+        let task = if tracing::enabled!(tracing::Level::DEBUG) {
+            use tracing::Instrument;
+            Box::pin(task.instrument(tracing::debug_span!("loader batch", batch)))
+        } else {
+            task
+        };
         self.new
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(task);
+    }
+
+    /// How many batches the request started.
+    pub fn started(&self) -> usize {
+        self.started.load(Ordering::Relaxed)
     }
 
     /// Runs `work` (the query) and the batches it starts, until `work` is done.

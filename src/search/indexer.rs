@@ -129,6 +129,17 @@ impl Indexer {
         self.wake.notify_one();
     }
 
+    /// How many changes of the outbox the index has yet to apply; `None` while it
+    /// is busy applying some (or rebuilding), which is not waited for.
+    pub async fn lag(&self) -> Result<Option<i64>, SearchError> {
+        let newest = self.newest().await?;
+        let Ok(position) = self.position.try_lock() else {
+            return Ok(None);
+        };
+        let applied = i64::try_from(position.applied.len()).unwrap_or(i64::MAX);
+        Ok(Some((newest - position.floor - applied).max(0)))
+    }
+
     async fn newest(&self) -> Result<i64, SearchError> {
         Ok(search_outbox::Entity::find()
             .select_only()
@@ -180,7 +191,9 @@ impl Indexer {
                 .collect();
             if fresh.iter().any(|row| row.entity_type == "*") {
                 drop(fresh);
-                let count = self.rebuild_locked(&mut position).await?;
+                let count = self
+                    .rebuild_locked(&mut position, &mut every_few_seconds())
+                    .await?;
                 tracing::info!(
                     records = count,
                     "rebuilt the search index after a bulk change"
@@ -239,20 +252,37 @@ impl Indexer {
 
     /// Indexes every live record afresh; returns how many.
     pub async fn rebuild(&self) -> Result<u64, SearchError> {
-        let mut position = self.position.lock().await;
-        self.rebuild_locked(&mut position).await
+        self.rebuild_reporting(&mut every_few_seconds()).await
     }
 
-    async fn rebuild_locked(&self, position: &mut Position) -> Result<u64, SearchError> {
+    /// [`Self::rebuild`], telling `report` how many records are indexed so far
+    /// as they are.
+    pub async fn rebuild_reporting(
+        &self,
+        report: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64, SearchError> {
+        let mut position = self.position.lock().await;
+        self.rebuild_locked(&mut position, report).await
+    }
+
+    async fn rebuild_locked(
+        &self,
+        position: &mut Position,
+        report: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<u64, SearchError> {
         // Changes committed after this point are in the outbox above it.
         let floor = self.newest().await?;
         {
             let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
             writer.delete_all_documents()?;
         }
+        let mut indexed = 0;
         let count = document::each(&self.db, &self.index.fields, |doc| {
             let writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            writer.add_document(doc).map(|_| ())
+            writer.add_document(doc)?;
+            indexed += 1;
+            report(indexed);
+            Ok(())
         })
         .await?;
         let writer = self.writer.clone();
@@ -302,9 +332,35 @@ fn commit(writer: &mut IndexWriter<TantivyDocument>, floor: i64) -> Result<(), S
 
 /// Rebuilds the index in `dir` from the database and returns how many records it
 /// holds. Fails when a running server holds the index.
-pub async fn rebuild(db: &DatabaseConnection, dir: &std::path::Path) -> Result<u64, SearchError> {
+pub async fn rebuild(
+    db: &DatabaseConnection,
+    dir: &std::path::Path,
+    report: &mut (dyn FnMut(u64) + Send),
+) -> Result<u64, SearchError> {
     let index = Arc::new(SearchIndex::open(Some(dir))?);
-    Indexer::new(index, db.clone())?.rebuild().await
+    Indexer::new(index, db.clone())?
+        .rebuild_reporting(report)
+        .await
+}
+
+/// How often a rebuild's progress is logged.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// A report of a rebuild's progress that logs a line every [`PROGRESS_EVERY`].
+pub fn every_few_seconds() -> impl FnMut(u64) + Send {
+    let started = Instant::now();
+    let mut last = started;
+    move |indexed| {
+        if last.elapsed() >= PROGRESS_EVERY {
+            last = Instant::now();
+            let seconds = started.elapsed().as_secs_f64();
+            tracing::info!(
+                records = indexed,
+                per_second = (indexed as f64 / seconds.max(0.001)).round(),
+                "building the search index"
+            );
+        }
+    }
 }
 
 #[cfg(test)]

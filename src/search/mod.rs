@@ -25,7 +25,7 @@ mod indexer;
 mod query;
 pub mod snippet;
 
-pub use indexer::{Indexer, rebuild};
+pub use indexer::{Indexer, every_few_seconds, rebuild};
 pub use query::{Hit, Parsed, Search as Query, SearchKind};
 
 /// Why search failed.

@@ -16,6 +16,11 @@ async fn free_port() -> u16 {
 }
 
 async fn start(database: &str, port: u16, extra: &[&str]) -> Child {
+    start_with(database, port, extra, &[]).await
+}
+
+/// [`start`], with more environment.
+async fn start_with(database: &str, port: u16, extra: &[&str], envs: &[(&str, &str)]) -> Child {
     // One index a database, beside it.
     let index: String = database
         .chars()
@@ -27,6 +32,7 @@ async fn start(database: &str, port: u16, extra: &[&str]) -> Child {
         .env("DATABASE_URL", database)
         .env("BANTIN_INDEX_DIR", std::env::temp_dir().join(index))
         .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
+        .envs(envs.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -76,7 +82,8 @@ async fn serve_loads_the_sample_once_and_can_skip_it() {
     assert_eq!(article_count(port).await["people"]["totalCount"], 4);
     server.kill().await.unwrap();
     let empty = format!("sqlite://{}?mode=rwc", dir.join("empty.db").display());
-    let mut server = start(&empty, port, &["--no-sample"]).await;
+    // As people write it in an environment file.
+    let mut server = start_with(&empty, port, &[], &[("BANTIN_NO_SAMPLE", "1")]).await;
     assert_eq!(
         article_count(port).await,
         json!({ "articles": { "totalCount": 0 }, "people": { "totalCount": 0 } })
@@ -228,6 +235,14 @@ async fn tokens_are_shown_once_stored_hashed_listed_and_revoked() {
     let dir = std::env::temp_dir().join(format!("bantin_token_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let database = format!("sqlite://{}?mode=rwc", dir.join("token.db").display());
+    // `token` works on a database that exists.
+    let migrated = Command::new(BIN)
+        .arg("migrate")
+        .env("DATABASE_URL", &database)
+        .status()
+        .await
+        .unwrap();
+    assert!(migrated.success());
     let token = |args: &[&str]| {
         let database = database.clone();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();

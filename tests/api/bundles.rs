@@ -555,7 +555,38 @@ async fn after_the_cancel(app: &TestApp, before: String) {
     assert_eq!(summary.inserted, 1);
 }
 
+/// A generated corpus imports beside the sample: the generator leaves the
+/// sample's slugs free (`SAMPLE_SLUGS`, held here to what the sample loads).
+async fn a_generated_corpus_imports_beside_the_sample(app: &TestApp) {
+    use sea_orm::{ConnectionTrait, Statement};
+    let mut slugs: Vec<String> = Vec::new();
+    for table in ["organization", "person", "event", "article", "tag"] {
+        let rows = app
+            .db
+            .query_all_raw(Statement::from_string(
+                app.db.get_database_backend(),
+                format!("SELECT slug FROM {table} ORDER BY slug"),
+            ))
+            .await
+            .expect("slugs");
+        for row in rows {
+            slugs.push(row.try_get::<String>("", "slug").expect("a slug"));
+        }
+    }
+    let mut reserved = bantin::bundle::generate::SAMPLE_SLUGS
+        .map(str::to_owned)
+        .to_vec();
+    reserved.sort();
+    slugs.sort();
+    assert_eq!(slugs, reserved, "SAMPLE_SLUGS is not the sample's slugs");
+    let summary = import(app, &generated("tiny", 7))
+        .await
+        .expect("imports beside the sample");
+    assert_eq!(summary.inserted, summary.total());
+}
+
 crate::on_both!(
+    a_generated_corpus_imports_beside_the_sample,
     an_import_leaves_fresh_statistics,
     indexes_of_empty_tables_are_built_after_the_import,
     export_import_export_gives_the_same_bytes,

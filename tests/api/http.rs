@@ -36,8 +36,13 @@ async fn ready_waits_for_the_search_index() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     let served = app.data("{ articles { totalCount } }", json!({})).await;
     assert_eq!(served, json!({ "articles": { "totalCount": 1 } }));
+    // Search says it is not ready rather than find nothing.
+    let search = "{ search(query: \"ngoại giao\") { totalCount } }";
+    assert_eq!(app.error_code(search, json!({})).await, "SEARCH_NOT_READY");
 
     app.indexer.initialize().await.unwrap();
+    let found = app.data(search, json!({})).await;
+    assert!(found["search"]["totalCount"].as_u64() > Some(0), "{found}");
     let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ok");

@@ -12,6 +12,7 @@ mod fuzz;
 mod helpers;
 mod http;
 mod n_plus_one;
+mod operations;
 mod pagination;
 mod querygen;
 mod sample;

@@ -57,7 +57,15 @@ pub type SearchConn = Connection<String, SearchResult, TotalCount, SearchHitFiel
 const ORDER: &str = "relevance";
 
 /// The index of the schema.
+/// The search index, once it has caught up with the database since the start (an
+/// index built afresh in the background would answer too few hits, or none).
 pub fn index<'a>(ctx: &Context<'a>) -> AppResult<&'a Arc<SearchIndex>> {
+    let indexer = ctx
+        .data::<Arc<crate::search::Indexer>>()
+        .map_err(|e| AppError::Internal(e.message))?;
+    if !indexer.is_ready() {
+        return Err(AppError::SearchNotReady);
+    }
     ctx.data::<Arc<SearchIndex>>()
         .map_err(|e| AppError::Internal(e.message))
 }
