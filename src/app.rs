@@ -182,7 +182,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// Counts every GraphQL request, and every error answered by its code (the
-/// layers' refusals included), from what the response tells ([`Told`]).
+/// layers' refusals included), from what the response tells: its [`ErrorCodes`]
+/// and its [`crate::telemetry::Operation`].
 async fn measured(
     State(state): State<AppState>,
     request: axum::extract::Request,
@@ -385,35 +386,9 @@ fn rate_limited(wait: Duration) -> Response {
     http
 }
 
-/// The GraphQL endpoint: [`execute`], with the name of the operation it ran told to
-/// the access log.
+/// The GraphQL endpoint. The operation it ran (its name and type) goes with the
+/// answer, for the access log and the metrics.
 async fn graphql(
-    state: State<AppState>,
-    method: Method,
-    uri: axum::http::Uri,
-    headers: HeaderMap,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    media: Option<Extension<Media>>,
-    request: Result<GraphQLRequest, GraphQLRejection>,
-) -> Response {
-    let mut operation = crate::telemetry::Operation::default();
-    let mut response = execute(
-        state,
-        method,
-        uri,
-        headers,
-        peer,
-        media,
-        request,
-        &mut operation,
-    )
-    .await;
-    response.extensions_mut().insert(operation);
-    response
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn execute(
     State(state): State<AppState>,
     method: Method,
     uri: axum::http::Uri,
@@ -421,214 +396,225 @@ async fn execute(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     media: Option<Extension<Media>>,
     request: Result<GraphQLRequest, GraphQLRejection>,
-    told: &mut crate::telemetry::Operation,
 ) -> Response {
-    let media = media.map_or(Media::Json, |Extension(media)| media);
-    if method == Method::POST && !json_body(&headers) {
-        return refusal(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "BAD_USER_INPUT",
-            "send the request as JSON, with `Content-Type: application/json`".to_owned(),
-        );
-    }
-    let mut request = match request {
-        Ok(request) => request.into_inner(),
-        Err(GraphQLRejection(error)) => return bad_body(&error),
-    };
-    // Without a document there is no GraphQL request (async-graphql takes a
-    // missing `query` for an empty one).
-    if request.query.trim().is_empty() {
-        return refusal(
-            StatusCode::BAD_REQUEST,
-            "BAD_USER_INPUT",
-            "the request has no `query`".to_owned(),
-        );
-    }
-    // async-graphql reads a GET's operation name as `operation_name`; the
-    // GraphQL-over-HTTP spec (and every client) names it `operationName`.
-    if method == Method::GET
-        && request.operation_name.is_none()
-        && let Some(query) = uri.query()
-    {
-        request.operation_name = url::form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == "operationName")
-            .map(|(_, name)| name.into_owned());
-    }
-    // Parsed (or found parsed) here, for what the handler needs to know of the
-    // operation (whether it is a mutation, the order of its fields), and handed to
-    // async-graphql, which would otherwise parse it again.
-    let parsed = state.documents.get(&request.query, &state.schemas.registry);
-    let document = parsed.as_ref().map(|parsed| &parsed.document);
-    if let Some(document) = document {
-        request.set_parsed_query(document.clone());
-    }
-    let operation_name = request.operation_name.clone();
-    // Before anything else walks the document: its walks are bounded there.
-    if let Some(document) = document
-        && let Err(refusal) = crate::graphql::guard::check(
-            &state.schemas.registry,
-            document,
-            operation_name.as_deref(),
-            &request.variables,
-            &state.schemas.limits,
-        )
-    {
-        return refused(&refusal, media);
-    }
-    if method == Method::GET
-        && document.is_some_and(|document| is_mutation(document, operation_name.as_deref()))
-    {
-        // GET is for reads that caches may keep and replay.
-        let mut http = refusal(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "BAD_USER_INPUT",
-            "mutations must be sent with POST".to_owned(),
-        );
-        http.headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-        return http;
-    }
-    // Variables are coerced before the operation runs (a request error, as the
-    // spec asks), for both executors.
-    let chosen = document.and_then(|document| operation(document, operation_name.as_deref()));
-    told.name = operation_name
-        .clone()
-        .or_else(|| match &document?.operations {
-            DocumentOperations::Multiple(operations) if operations.len() == 1 => {
-                operations.keys().next().map(ToString::to_string)
-            }
-            _ => None,
-        });
-    if let Some(name) = &told.name {
-        tracing::Span::current().record("operation", name.as_str());
-    }
-    if let Some(operation) = chosen {
-        told.kind = match operation.ty {
-            OperationType::Query => "query",
-            OperationType::Mutation => "mutation",
-            OperationType::Subscription => "subscription",
+    let mut ran = crate::telemetry::Operation::default();
+    let told = &mut ran;
+    let mut response: Response = async move {
+        let media = media.map_or(Media::Json, |Extension(media)| media);
+        if method == Method::POST && !json_body(&headers) {
+            return refusal(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "BAD_USER_INPUT",
+                "send the request as JSON, with `Content-Type: application/json`".to_owned(),
+            );
+        }
+        let mut request = match request {
+            Ok(request) => request.into_inner(),
+            Err(GraphQLRejection(error)) => return bad_body(&error),
         };
-    }
-    if let Some(operation) = chosen
-        && let Err(error) =
-            crate::graphql::variables::check(&state.schemas.registry, operation, &request.variables)
-    {
-        return refusal(
-            media.request_error_status(),
-            "BAD_USER_INPUT",
-            error.to_string(),
-        );
-    }
-    let authorization = headers
-        .get(header::AUTHORIZATION)
-        .map(|value| value.to_str().unwrap_or_default());
-    let actor = match crate::auth::authenticate(&state.db, authorization).await {
-        Ok(actor) => actor,
-        Err(error) => {
-            if let (AuthError::Malformed | AuthError::Invalid, Some(Extension(ConnectInfo(peer)))) =
-                (&error, &peer)
-            {
-                state.rates.failed_auth(peer.ip());
+        // Without a document there is no GraphQL request (async-graphql takes a
+        // missing `query` for an empty one).
+        if request.query.trim().is_empty() {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+                "the request has no `query`".to_owned(),
+            );
+        }
+        // async-graphql reads a GET's operation name as `operation_name`; the
+        // GraphQL-over-HTTP spec (and every client) names it `operationName`.
+        if method == Method::GET
+            && request.operation_name.is_none()
+            && let Some(query) = uri.query()
+        {
+            request.operation_name = url::form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "operationName")
+                .map(|(_, name)| name.into_owned());
+        }
+        // Parsed (or found parsed) here, for what the handler needs to know of the
+        // operation (whether it is a mutation, the order of its fields), and handed to
+        // async-graphql, which would otherwise parse it again.
+        let parsed = state.documents.get(&request.query, &state.schemas.registry);
+        let document = parsed.as_ref().map(|parsed| &parsed.document);
+        if let Some(document) = document {
+            request.set_parsed_query(document.clone());
+        }
+        let operation_name = request.operation_name.clone();
+        // Before anything else walks the document: its walks are bounded there.
+        if let Some(document) = document
+            && let Err(refusal) = crate::graphql::guard::check(
+                &state.schemas.registry,
+                document,
+                operation_name.as_deref(),
+                &request.variables,
+                &state.schemas.limits,
+            )
+        {
+            return refused(&refusal, media);
+        }
+        if method == Method::GET
+            && document.is_some_and(|document| is_mutation(document, operation_name.as_deref()))
+        {
+            // GET is for reads that caches may keep and replay.
+            let mut http = refusal(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BAD_USER_INPUT",
+                "mutations must be sent with POST".to_owned(),
+            );
+            http.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return http;
+        }
+        // Variables are coerced before the operation runs (a request error, as the
+        // spec asks), for both executors.
+        let chosen = document.and_then(|document| operation(document, operation_name.as_deref()));
+        told.name = operation_name
+            .clone()
+            .or_else(|| match &document?.operations {
+                DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+                    operations.keys().next().map(ToString::to_string)
+                }
+                _ => None,
+            });
+        if let Some(name) = &told.name {
+            tracing::Span::current().record("operation", name.as_str());
+        }
+        if let Some(operation) = chosen {
+            told.kind = match operation.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            };
+        }
+        if let Some(operation) = chosen
+            && let Err(error) = crate::graphql::variables::check(
+                &state.schemas.registry,
+                operation,
+                &request.variables,
+            )
+        {
+            return refusal(
+                media.request_error_status(),
+                "BAD_USER_INPUT",
+                error.to_string(),
+            );
+        }
+        let authorization = headers
+            .get(header::AUTHORIZATION)
+            .map(|value| value.to_str().unwrap_or_default());
+        let actor = match crate::auth::authenticate(&state.db, authorization).await {
+            Ok(actor) => actor,
+            Err(error) => {
+                if let (
+                    AuthError::Malformed | AuthError::Invalid,
+                    Some(Extension(ConnectInfo(peer))),
+                ) = (&error, &peer)
+                {
+                    state.rates.failed_auth(peer.ip());
+                }
+                return unauthenticated(&error);
             }
-            return unauthenticated(&error);
+        };
+        if let Some(actor) = &actor
+            && let Err(wait) = state.rates.check_token(actor.token_id)
+        {
+            return rate_limited(wait);
         }
-    };
-    if let Some(actor) = &actor
-        && let Err(wait) = state.rates.check_token(actor.token_id)
-    {
-        return rate_limited(wait);
-    }
-    let visibility = Visibility {
-        now: (state.clock)(),
-        viewer: actor.as_ref().map_or(Viewer::Reader, Actor::viewer),
-    };
-    // The semaphore is never closed, so waiting for a turn cannot fail.
-    let Ok(_turn) = state.turns.acquire().await else {
-        return refusal(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "INTERNAL",
-            "the server is shutting down".to_owned(),
-        );
-    };
-    let valid = match &parsed {
-        Some(_) if state.stock => false,
-        Some(parsed) => {
-            let query = &request.query;
-            parsed
-                .valid(|| state.schemas.check(query, &parsed.document))
-                .await
+        let visibility = Visibility {
+            now: (state.clock)(),
+            viewer: actor.as_ref().map_or(Viewer::Reader, Actor::viewer),
+        };
+        // The semaphore is never closed, so waiting for a turn cannot fail.
+        let Ok(_turn) = state.turns.acquire().await else {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "INTERNAL",
+                "the server is shutting down".to_owned(),
+            );
+        };
+        let valid = match &parsed {
+            Some(_) if state.stock => false,
+            Some(parsed) => {
+                let query = &request.query;
+                parsed
+                    .valid(|| state.schemas.check(query, &parsed.document))
+                    .await
+            }
+            None => false,
+        };
+        let schema = if valid {
+            &state.schemas.fast
+        } else {
+            &state.schemas.strict
+        };
+        let tasks = BatchTasks::default();
+        // A query's statements share one connection; a mutation's writes take theirs
+        // for their transactions, and so its reads take theirs from the pool.
+        let reader = match document {
+            Some(document) if !is_mutation(document, operation_name.as_deref()) => {
+                Reader::holding(&state.db, state.metric.clone())
+            }
+            _ => Reader::pooled(&state.db),
+        };
+        let counted = reader.clone();
+        let request = crate::graphql::loaders::attach(
+            request,
+            reader,
+            parsed.clone(),
+            &state.shapes,
+            &visibility,
+            &tasks,
+            state.stock,
+        )
+        .data(visibility)
+        .data(state.clock.clone())
+        .data(actor);
+        let mut response = tasks.run(schema.execute(request)).await;
+        if told.kind == "query" {
+            state.metrics.work(tasks.started(), counted.statements());
         }
-        None => false,
-    };
-    let schema = if valid {
-        &state.schemas.fast
-    } else {
-        &state.schemas.strict
-    };
-    let tasks = BatchTasks::default();
-    // A query's statements share one connection; a mutation's writes take theirs
-    // for their transactions, and so its reads take theirs from the pool.
-    let reader = match document {
-        Some(document) if !is_mutation(document, operation_name.as_deref()) => {
-            Reader::holding(&state.db, state.metric.clone())
+        // A request error (a document that does not parse or validate, an operation
+        // that cannot be chosen) ran nothing: no data, and errors without a path.
+        let request_error = response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|error| error.path.is_empty());
+        if let (Some(document), Some(operation), false) = (document, chosen, request_error) {
+            crate::graphql::completion::complete(
+                &mut response,
+                document,
+                operation,
+                &state.schemas.registry,
+            );
         }
-        _ => Reader::pooled(&state.db),
-    };
-    let counted = reader.clone();
-    let request = crate::graphql::loaders::attach(
-        request,
-        reader,
-        parsed.clone(),
-        &state.shapes,
-        &visibility,
-        &tasks,
-        state.stock,
-    )
-    .data(visibility)
-    .data(state.clock.clone())
-    .data(actor);
-    let mut response = tasks.run(schema.execute(request)).await;
-    if told.kind == "query" {
-        state.metrics.work(tasks.started(), counted.statements());
+        crate::error::code_errors(&mut response);
+        crate::error::order_errors(&mut response);
+        // A database that cannot be reached fails the request as a whole: 503, so
+        // that clients and load balancers try again, rather than a 200 with holes.
+        let unavailable = response.errors.iter().any(|error| {
+            error
+                .extensions
+                .as_ref()
+                .and_then(|extensions| extensions.get("code"))
+                .is_some_and(|code| *code == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
+        });
+        if request_error {
+            return errors_only(media.request_error_status(), &response.errors);
+        }
+        let mut http = if state.stock {
+            respond_stock(response)
+        } else {
+            respond(response, parsed.as_deref())
+        };
+        if unavailable {
+            *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+            http.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        http
     }
-    // A request error (a document that does not parse or validate, an operation
-    // that cannot be chosen) ran nothing: no data, and errors without a path.
-    let request_error = response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|error| error.path.is_empty());
-    if let (Some(document), Some(operation), false) = (document, chosen, request_error) {
-        crate::graphql::completion::complete(
-            &mut response,
-            document,
-            operation,
-            &state.schemas.registry,
-        );
-    }
-    crate::error::code_errors(&mut response);
-    crate::error::order_errors(&mut response);
-    // A database that cannot be reached fails the request as a whole: 503, so
-    // that clients and load balancers try again, rather than a 200 with holes.
-    let unavailable = response.errors.iter().any(|error| {
-        error
-            .extensions
-            .as_ref()
-            .and_then(|extensions| extensions.get("code"))
-            .is_some_and(|code| *code == async_graphql::Value::from("SERVICE_UNAVAILABLE"))
-    });
-    if request_error {
-        return errors_only(media.request_error_status(), &response.errors);
-    }
-    let mut http = if state.stock {
-        respond_stock(response)
-    } else {
-        respond(response, parsed.as_deref())
-    };
-    if unavailable {
-        *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-        http.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    }
-    http
+    .await;
+    response.extensions_mut().insert(ran);
+    response
 }
 
 /// Whether a POST says its body is JSON (`application/json`, with any parameters),
