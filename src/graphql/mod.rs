@@ -4,6 +4,7 @@
 
 pub mod completion;
 pub mod connection;
+pub mod contract;
 pub mod documents;
 pub mod guard;
 pub mod ids;

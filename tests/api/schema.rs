@@ -10,6 +10,21 @@ fn the_committed_schema_matches_the_code() {
     );
 }
 
+/// `schema.graphql` breaks nothing that apps built on the last release
+/// (`tests/contract/`) rely on: what goes must have been deprecated first.
+#[test]
+fn the_schema_keeps_the_contract_of_the_last_release() {
+    let released = include_str!("../contract/schema-0.1.0.graphql");
+    let current = include_str!("../../schema.graphql");
+    let broken =
+        bantin::graphql::contract::breaking_changes(released, current).expect("both schemas parse");
+    assert!(
+        broken.is_empty(),
+        "breaking changes since 0.1.0 (deprecate first, or make a major release):\n{}",
+        broken.join("\n")
+    );
+}
+
 /// The standard introspection queries of GraphQL tools, as they send them: graphql-js
 /// 15, 16 and 17 (`getIntrospectionQuery()` with every option on, and with none; 16
 /// is what GraphiQL, graphql-codegen and graphql-inspector send, nine levels of
