@@ -6,7 +6,6 @@ use anyhow::Context;
 use std::time::Duration;
 
 use async_graphql::ParseRequestError;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationDefinition, OperationType,
 };
@@ -16,7 +15,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, middleware};
 use sea_orm::DatabaseConnection;
@@ -110,8 +109,10 @@ pub fn router(state: AppState, limits: &Limits) -> Router {
     let metrics_apart = state.metrics_apart;
     let router = Router::new()
         .route("/graphql", graphql_route)
-        .route("/", get(graphiql))
-        .route("/graphiql", get(graphiql))
+        .route("/", get(crate::graphiql::page))
+        .route("/graphiql", get(crate::graphiql::page))
+        .route("/graphiql/assets/{name}", get(crate::graphiql::asset))
+        .route("/favicon.ico", get(crate::graphiql::favicon))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     let router = if metrics_apart {
@@ -789,15 +790,6 @@ fn errors_only(status: StatusCode, errors: &[async_graphql::ServerError]) -> Res
     http.extensions_mut().insert(GraphqlBody);
     http.extensions_mut().insert(ErrorCodes::of(errors));
     http
-}
-
-async fn graphiql() -> impl IntoResponse {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("bantin")
-            .finish(),
-    )
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod graphiql;
 pub mod graphql;
 pub mod media;
 pub mod metrics;

@@ -23,6 +23,65 @@ async fn graphiql_is_served_at_the_root_and_at_graphiql(app: &TestApp) {
     }
 }
 
+/// GraphiQL asks no other host for anything (it works on a closed network): every
+/// script, style and icon of the page is the server's own, served as embedded, the
+/// page's policy allows its own origin only, and it opens on a query of the sample.
+async fn graphiql_is_served_whole_from_the_binary(app: &TestApp) {
+    let page = app.get("/graphiql").await;
+    let policy = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(policy.contains("default-src 'self'"), "{policy}");
+    assert!(policy.contains("script-src 'self';"), "{policy}");
+    assert!(!policy.contains("http"), "{policy}");
+    let html = page.text().await.unwrap();
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+    assert!(html.contains("query FrontPage"), "{html}");
+    assert!(html.contains("Bearer …"), "{html}");
+    let referenced: Vec<&str> = html
+        .split(['"'])
+        .filter(|part| part.starts_with("/graphiql/assets/"))
+        .collect();
+    assert_eq!(referenced.len(), 7, "{referenced:?}");
+    let sums = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/graphiql/SHA256SUMS"
+    ))
+    .unwrap();
+    for path in referenced {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let expected = match path.rsplit('.').next() {
+            Some("js") => "text/javascript",
+            Some("css") => "text/css",
+            _ => "image/svg+xml",
+        };
+        assert!(content_type.starts_with(expected), "{path}: {content_type}");
+        let bytes = response.bytes().await.unwrap();
+        // The files fetched from the registry are served as they were written.
+        let name = path.trim_start_matches("/graphiql/assets/");
+        if let Some(line) = sums
+            .lines()
+            .find(|line| line.ends_with(&format!("  {name}")))
+        {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(&bytes);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            assert!(line.starts_with(&hex), "{name}: {line}");
+        }
+    }
+    assert_eq!(app.get("/favicon.ico").await.status(), 200);
+    assert_eq!(app.get("/graphiql/assets/nothing.js").await.status(), 404);
+}
+
 /// `/readyz` answers 503 until the search index has caught up with the database,
 /// while `/healthz` and queries are served already.
 #[tokio::test]
@@ -305,6 +364,7 @@ crate::on_both!(
     responses_keep_the_order_of_the_query,
     operations_wait_for_a_turn,
     graphiql_is_served_at_the_root_and_at_graphiql,
+    graphiql_is_served_whole_from_the_binary,
     queries_work_over_get,
     mutations_are_refused_over_get,
     malformed_and_invalid_queries_are_bad_input,
