@@ -59,7 +59,7 @@ const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'u
 
 /// The query the page opens on: the front page of the sample content.
 const DEFAULT_QUERY: &str = r#"# bantin: the latest articles, with the people and organizations in them.
-# Ctrl-Enter runs it; the docs (the book icon) list every type and field.
+# Ctrl-Enter runs it; the docs explorer (top left) lists every type and field.
 query FrontPage($first: Int = 5, $after: String) {
   articles(first: $first, after: $after) {
     totalCount
