@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::cors::{Any, CorsLayer};
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 
@@ -63,6 +63,8 @@ pub struct AppState {
     pub rates: Arc<RateLimits>,
     /// The Prometheus metrics (`/metrics`).
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Which other origins' pages may call the API (CORS).
+    pub cors: CorsSettings,
     /// Whether `/metrics` is served on an address of its own
     /// (`BANTIN_METRICS_LISTEN`) rather than beside `/graphql`.
     pub metrics_apart: bool,
@@ -90,19 +92,69 @@ impl AppState {
             indexer: search.indexer.clone(),
             rates: Arc::new(RateLimits::new(&limits.rates())),
             metrics: Arc::default(),
+            cors: CorsSettings::default(),
             metrics_apart: false,
             stock: false,
         }
     }
 }
 
+/// Which other origins' pages may call the API from a browser, and for how long
+/// a browser may keep the answer to its preflight.
+#[derive(Clone, Debug)]
+pub struct CorsSettings {
+    /// Origins allowed (`https://www.example.vn`); `*` for every one. None: only the
+    /// API's own origin, which needs no CORS.
+    pub origins: Vec<String>,
+    pub max_age: Duration,
+}
+
+impl Default for CorsSettings {
+    fn default() -> Self {
+        Self {
+            origins: Vec::new(),
+            max_age: Duration::from_secs(600),
+        }
+    }
+}
+
+impl CorsSettings {
+    /// The layer: GET and POST, the request headers GraphQL clients send (Apollo
+    /// Client's and Relay's included), `X-Request-Id` and `Retry-After` readable.
+    fn layer(&self) -> CorsLayer {
+        let layer = CorsLayer::new()
+            .allow_methods([Method::GET, Method::POST])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::ACCEPT,
+                header::AUTHORIZATION,
+                header::HeaderName::from_static(crate::telemetry::REQUEST_ID),
+                header::HeaderName::from_static("apollographql-client-name"),
+                header::HeaderName::from_static("apollographql-client-version"),
+                header::HeaderName::from_static("apollo-require-preflight"),
+                header::HeaderName::from_static("x-apollo-operation-name"),
+            ])
+            .expose_headers([
+                header::HeaderName::from_static(crate::telemetry::REQUEST_ID),
+                header::RETRY_AFTER,
+            ])
+            .max_age(self.max_age);
+        if self.origins.iter().any(|origin| origin.trim() == "*") {
+            return layer.allow_origin(Any);
+        }
+        let origins: Vec<HeaderValue> = self
+            .origins
+            .iter()
+            .filter_map(|origin| HeaderValue::from_str(origin.trim().trim_end_matches('/')).ok())
+            .collect();
+        layer.allow_origin(AllowOrigin::list(origins))
+    }
+}
+
 /// The routes: `/graphql` (GET and POST), GraphiQL at `/` and `/graphiql`, `/healthz`
 /// (the database answers) and `/readyz` (and the search index has caught up).
 pub fn router(state: AppState, limits: &Limits) -> Router {
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::POST])
-        .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]);
+    let cors = state.cors.layer();
     let graphql_route = get(graphql)
         .post(graphql)
         .route_layer(middleware::from_fn_with_state(state.clone(), by_address));
@@ -860,6 +912,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let mut state = AppState::new(db, &args.limits, Arc::new(chrono::Utc::now), &search);
     state.stock = args.executor == crate::config::Executor::Stock;
     state.metrics_apart = metrics_listener.is_some();
+    state.cors = CorsSettings {
+        origins: args.cors_origins.clone(),
+        max_age: Duration::from_secs(args.cors_max_age_secs),
+    };
     if let Some(listener) = metrics_listener {
         tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
         tokio::spawn(crate::server::serve(

@@ -64,6 +64,16 @@ pub struct ServeArgs {
     #[arg(long, env = "BANTIN_LISTEN", default_value = "127.0.0.1:8000")]
     pub listen: SocketAddr,
 
+    /// Origins whose pages may call the API from a browser (CORS), comma-separated
+    /// (`https://www.example.vn,https://m.example.vn`); `*` allows every origin.
+    /// None by default: only pages of the API's own origin (GraphiQL's).
+    #[arg(long, env = "BANTIN_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// How long a browser may keep the answer to a CORS preflight, in seconds.
+    #[arg(long, env = "BANTIN_CORS_MAX_AGE_SECS", default_value_t = 600)]
+    pub cors_max_age_secs: u64,
+
     /// Serve `/metrics` (Prometheus) on this address of its own instead of beside
     /// `/graphql`, where it would be public.
     #[arg(long, env = "BANTIN_METRICS_LISTEN")]

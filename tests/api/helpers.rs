@@ -221,6 +221,18 @@ impl TestApp {
         stock: bool,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> (String, tokio::task::JoinHandle<()>) {
+        self.twin_serving(|state| state.stock = stock, shutdown)
+            .await
+    }
+
+    /// Serves the same database, search index and clock on another address, with
+    /// its state set by `configure`, until `shutdown` completes; returns its URL and
+    /// the server's task.
+    pub async fn twin_serving(
+        &self,
+        configure: impl FnOnce(&mut AppState),
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> (String, tokio::task::JoinHandle<()>) {
         let limits = Limits {
             rate_per_address: 0,
             rate_per_token: 0,
@@ -233,7 +245,7 @@ impl TestApp {
             Arc::new(move || *time.lock().unwrap_or_else(PoisonError::into_inner)),
             &self.search,
         );
-        state.stock = stock;
+        configure(&mut state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");

@@ -82,6 +82,92 @@ async fn graphiql_is_served_whole_from_the_binary(app: &TestApp) {
     assert_eq!(app.get("/graphiql/assets/nothing.js").await.status(), 404);
 }
 
+/// CORS: none by default (only the API's own origin); an allow-list lets the
+/// pages of its origins call the API with the headers GraphQL clients send, and
+/// `*` every origin, only when asked.
+async fn cross_origin_requests_follow_the_allow_list(app: &TestApp) {
+    let preflight = |base: String, origin: &'static str| async move {
+        reqwest::Client::new()
+            .request(reqwest::Method::OPTIONS, format!("{base}/graphql"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization,apollographql-client-name,x-request-id",
+            )
+            .send()
+            .await
+            .unwrap()
+    };
+    let allowed = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .map(|value| value.to_str().unwrap().to_owned())
+    };
+    // The default: no origin but the API's own.
+    let closed = preflight(app.address.clone(), "https://www.example.vn").await;
+    assert_eq!(allowed(&closed), None);
+
+    let (listed, _) = app
+        .twin_serving(
+            |state| {
+                state.cors = bantin::app::CorsSettings {
+                    origins: vec![
+                        "https://www.example.vn".into(),
+                        "https://m.example.vn/".into(),
+                    ],
+                    max_age: std::time::Duration::from_secs(120),
+                }
+            },
+            std::future::pending(),
+        )
+        .await;
+    let response = preflight(listed.clone(), "https://m.example.vn").await;
+    assert_eq!(allowed(&response).as_deref(), Some("https://m.example.vn"));
+    let headers = response.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in [
+        "authorization",
+        "apollographql-client-name",
+        "x-request-id",
+        "content-type",
+    ] {
+        assert!(headers.contains(header), "{headers}");
+    }
+    assert_eq!(response.headers()["access-control-max-age"], "120");
+    let refused = preflight(listed.clone(), "https://evil.example").await;
+    assert_eq!(allowed(&refused), None);
+    // The answer itself names the origin and lets its page read the request id.
+    let answer = reqwest::Client::new()
+        .post(format!("{listed}/graphql"))
+        .header("origin", "https://www.example.vn")
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.headers()["access-control-allow-origin"],
+        "https://www.example.vn"
+    );
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(exposed.contains("x-request-id"), "{exposed}");
+
+    let (open, _) = app
+        .twin_serving(
+            |state| state.cors.origins = vec!["*".into()],
+            std::future::pending(),
+        )
+        .await;
+    let response = preflight(open, "https://anyone.example").await;
+    assert_eq!(allowed(&response).as_deref(), Some("*"));
+}
+
 /// `/readyz` answers 503 until the search index has caught up with the database,
 /// while `/healthz` and queries are served already.
 #[tokio::test]
@@ -365,6 +451,7 @@ crate::on_both!(
     operations_wait_for_a_turn,
     graphiql_is_served_at_the_root_and_at_graphiql,
     graphiql_is_served_whole_from_the_binary,
+    cross_origin_requests_follow_the_allow_list,
     queries_work_over_get,
     mutations_are_refused_over_get,
     malformed_and_invalid_queries_are_bad_input,
