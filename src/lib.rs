@@ -31,9 +31,9 @@ mod bundle_cli;
 
 /// Runs one command line.
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    match cli.command.unwrap_or(Command::Serve(cli.serve)) {
+    match cli.command.unwrap_or(Command::Serve(Box::new(cli.serve))) {
         Command::Serve(args) => {
-            app::serve(args).await?;
+            app::serve(*args).await?;
         }
         Command::Migrate(args) => {
             let db = db::connect(&args).await?;
