@@ -4,6 +4,7 @@
 
 mod audit;
 mod binary;
+mod browser;
 mod bundles;
 mod differential;
 mod edge;
