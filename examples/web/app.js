@@ -22,14 +22,14 @@ async function graphql(query, variables = {}) {
   return body.data;
 }
 
-const FRONT_PAGE = `query FrontPage($after: String) {
+const FRONT_PAGE = /* GraphQL */ `query FrontPage($after: String) {
   articles(first: 10, after: $after) {
     nodes { slug title summary publishedAt people { name } organizations { name } }
     pageInfo { hasNextPage endCursor }
   }
 }`;
 
-const ARTICLE = `query ArticlePage($slug: String!) {
+const ARTICLE = /* GraphQL */ `query ArticlePage($slug: String!) {
   article(slug: $slug) {
     title publishedAt paragraphs
     media { url caption credit afterParagraph }
@@ -37,13 +37,13 @@ const ARTICLE = `query ArticlePage($slug: String!) {
   }
 }`;
 
-const TITLES = `query TitlesOnTheDay($slug: String!, $day: Date!) {
+const TITLES = /* GraphQL */ `query TitlesOnTheDay($slug: String!, $day: Date!) {
   article(slug: $slug) {
     people { name positions(at: $day) { title organization { name } } }
   }
 }`;
 
-const SEARCH = `query Search($query: String!) {
+const SEARCH = /* GraphQL */ `query Search($query: String!) {
   search(query: $query, first: 10) {
     totalCount
     edges {

@@ -1,8 +1,8 @@
 //! The GraphQL-over-HTTP audit of `graphql-http` (its `serverAudits`, pinned in
-//! `tests/audit/package-lock.json`) against the real server, on both databases.
+//! `tests/clients/package-lock.json`) against the real server, on both databases.
 //! Every audit must pass: the MUSTs and SHOULDs, and the MAYs bantin does.
 //!
-//! It needs Node.js and `npm ci` in `tests/audit`; `.ci/run` installs both and sets
+//! It needs Node.js and `npm ci` in `tests/clients`; `.ci/run` installs both and sets
 //! `BANTIN_REQUIRE_NODE=1`, under which a missing Node fails the test instead of
 //! skipping it.
 
@@ -10,7 +10,7 @@ use std::path::Path;
 
 use crate::helpers::{Backend, TestApp};
 
-/// One audit's result, as `tests/audit/audit.mjs` prints it.
+/// One audit's result, as `tests/clients/audit.mjs` prints it.
 #[derive(serde::Deserialize, Debug)]
 struct Audit {
     id: String,
@@ -21,7 +21,7 @@ struct Audit {
 
 /// The audit's runner, when Node.js and the audit's packages are installed.
 fn runner() -> Option<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
     let ready = dir.join("node_modules/graphql-http").is_dir()
         && std::process::Command::new("node")
             .arg("--version")
@@ -32,10 +32,10 @@ fn runner() -> Option<std::path::PathBuf> {
     }
     assert!(
         std::env::var("BANTIN_REQUIRE_NODE").is_err(),
-        "BANTIN_REQUIRE_NODE is set, but Node.js or tests/audit/node_modules is missing \
-         (run `npm ci` in tests/audit)"
+        "BANTIN_REQUIRE_NODE is set, but Node.js or tests/clients/node_modules is missing \
+         (run `npm ci` in tests/clients)"
     );
-    eprintln!("skipped: the GraphQL-over-HTTP audit needs Node.js and `npm ci` in tests/audit");
+    eprintln!("skipped: the GraphQL-over-HTTP audit needs Node.js and `npm ci` in tests/clients");
     None
 }
 

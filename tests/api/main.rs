@@ -6,6 +6,7 @@ mod audit;
 mod binary;
 mod browser;
 mod bundles;
+mod codegen;
 mod differential;
 mod edge;
 mod editing;

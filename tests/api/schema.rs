@@ -29,7 +29,7 @@ fn the_schema_keeps_the_contract_of_the_last_release() {
 /// 15, 16 and 17 (`getIntrospectionQuery()` with every option on, and with none; 16
 /// is what GraphiQL, graphql-codegen and graphql-inspector send, nine levels of
 /// `ofType`) and the Python `gql` client's schema fetch. Written by
-/// `tests/audit/introspection.mjs` from the packages themselves.
+/// `tests/clients/introspection.mjs` from the packages themselves.
 const STANDARD_INTROSPECTION: [(&str, &str); 7] = [
     (
         "graphql-js 15, all options",
