@@ -26,22 +26,83 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber; a second call is a no-op.
+/// Installs the global subscriber; a second call is a no-op. With the `otlp`
+/// feature and `OTEL_EXPORTER_OTLP_ENDPOINT` set, spans are also exported there
+/// (the exporter's own `OTEL_*` variables apply).
 pub fn init(format: LogFormat) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match format {
-        LogFormat::Text => builder.compact().with_ansi(colour()).try_init(),
-        LogFormat::Json => builder
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let lines = match format {
+        LogFormat::Text => lines.compact().with_ansi(colour()).boxed(),
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
+            .boxed(),
     };
+    let _ = tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(otlp::layer())
+        .try_init();
+}
+
+/// The export of spans over OTLP (the `otlp` feature).
+#[cfg(feature = "otlp")]
+mod otlp {
+    use opentelemetry::trace::TracerProvider as _;
+    use tracing_subscriber::Layer;
+
+    /// The exporter's provider, once made.
+    static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> =
+        std::sync::OnceLock::new();
+
+    /// The layer that exports spans at `info` and above, when an endpoint is set.
+    pub fn layer<S>() -> Option<impl Layer<S>>
+    where
+        S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
+    {
+        let endpoint = std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT")
+            .or_else(|| std::env::var_os("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"))?;
+        let exporter = match opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .build()
+        {
+            Ok(exporter) => exporter,
+            Err(error) => {
+                eprintln!("traces are not exported to {endpoint:?}: {error}");
+                return None;
+            }
+        };
+        let resource = opentelemetry_sdk::Resource::builder()
+            .with_service_name("bantin")
+            .build();
+        let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource)
+            .build();
+        let tracer = provider.tracer("bantin");
+        // Kept for the process's life: the batch exporter runs while it lives.
+        let _ = PROVIDER.set(provider);
+        Some(
+            tracing_opentelemetry::layer()
+                .with_tracer(tracer)
+                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+        )
+    }
+}
+
+/// Without the `otlp` feature, no export.
+#[cfg(not(feature = "otlp"))]
+mod otlp {
+    /// No layer.
+    pub fn layer() -> Option<tracing_subscriber::layer::Identity> {
+        None
+    }
 }
 
 /// Whether to colour text lines: on a terminal, unless `NO_COLOR` is set to

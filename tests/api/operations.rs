@@ -212,6 +212,77 @@ async fn the_access_log_has_one_json_line_a_request_with_its_id() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// With the `otlp` feature and an endpoint set, the spans of a request (its id
+/// and operation among their attributes) are exported over OTLP/HTTP, here to a
+/// collector of the test's own that keeps what it is sent.
+#[cfg(feature = "otlp")]
+#[tokio::test]
+async fn traces_are_exported_over_otlp() {
+    use std::sync::{Arc, Mutex};
+    let received: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let kept = received.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body.to_vec());
+                ""
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let collector_address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, collector).await;
+    });
+    let dir = scratch("otlp");
+    let port = free_port().await;
+    let mut server = Command::new(BIN)
+        .args(["serve"])
+        .env("DATABASE_URL", sqlite_url(&dir, "o.db"))
+        .env("BANTIN_INDEX_DIR", dir.join("index"))
+        .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://{collector_address}"),
+        )
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_healthy(port).await;
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .header("x-request-id", "otlp-trace-7")
+        .json(&json!({ "query": "query Traced { articles { totalCount } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let contains = |haystack: &[u8], needle: &[u8]| {
+        haystack
+            .windows(needle.len())
+            .any(|window| window == needle)
+    };
+    let mut exported = false;
+    for _ in 0..100 {
+        exported = received.lock().unwrap().iter().any(|body| {
+            contains(body, b"otlp-trace-7")
+                && contains(body, b"Traced")
+                && contains(body, b"bantin")
+        });
+        if exported {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    server.kill().await.unwrap();
+    assert!(exported, "no span of the request reached the collector");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A port in use is told with its address and setting, before anything is
 /// migrated: no database file is made.
 #[tokio::test]
