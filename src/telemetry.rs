@@ -61,7 +61,8 @@ mod otlp {
     static PROVIDER: std::sync::OnceLock<opentelemetry_sdk::trace::SdkTracerProvider> =
         std::sync::OnceLock::new();
 
-    /// The layer that exports spans at `info` and above, when an endpoint is set.
+    /// The layer that exports spans, when an endpoint is set: bantin's own down to
+    /// `debug` (its loader batches and SQL statements), other crates' at `info`.
     pub fn layer<S>() -> Option<impl Layer<S>>
     where
         S: tracing::Subscriber + for<'span> tracing_subscriber::registry::LookupSpan<'span>,
@@ -91,7 +92,11 @@ mod otlp {
         Some(
             tracing_opentelemetry::layer()
                 .with_tracer(tracer)
-                .with_filter(tracing_subscriber::filter::LevelFilter::INFO),
+                .with_filter(
+                    tracing_subscriber::filter::Targets::new()
+                        .with_target("bantin", tracing::Level::DEBUG)
+                        .with_default(tracing::Level::INFO),
+                ),
         )
     }
 }

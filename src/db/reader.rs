@@ -27,6 +27,7 @@ use sea_orm::{
 };
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::Mutex;
+use tracing::Instrument;
 
 /// The reads of one request: through a connection of its own for a query, through
 /// the pool for a mutation. Clones share the connection.
@@ -118,11 +119,17 @@ impl Reader {
             };
         };
         let report = self.report(&stmt);
-        let rows = on_held!(held, |connection| {
-            let rows = Box::pin(bound(stmt).fetch_all(connection)).await;
-            rows.map(|rows| rows.into_iter().map(Into::into).collect())
-                .map_err(query_error)
-        });
+        // A span of its own for each statement, when traced (`debug`).
+        let span = tracing::debug_span!("sql", statement = %stmt.sql);
+        let rows = async {
+            on_held!(held, |connection| {
+                let rows = Box::pin(bound(stmt).fetch_all(connection)).await;
+                rows.map(|rows| rows.into_iter().map(Into::into).collect())
+                    .map_err(query_error)
+            })
+        }
+        .instrument(span)
+        .await;
         report.done(&rows);
         rows
     }
@@ -132,10 +139,15 @@ impl Reader {
             return self.db.execute_raw(stmt).await;
         };
         let report = self.report(&stmt);
-        let done = on_held!(held, |connection| {
-            let done = bound(stmt).execute(connection).await;
-            done.map(Into::into).map_err(exec_error)
-        });
+        let span = tracing::debug_span!("sql", statement = %stmt.sql);
+        let done = async {
+            on_held!(held, |connection| {
+                let done = bound(stmt).execute(connection).await;
+                done.map(Into::into).map_err(exec_error)
+            })
+        }
+        .instrument(span)
+        .await;
         report.done(&done);
         done
     }

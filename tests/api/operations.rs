@@ -268,11 +268,13 @@ async fn traces_are_exported_over_otlp() {
     };
     let mut exported = false;
     for _ in 0..100 {
-        exported = received.lock().unwrap().iter().any(|body| {
-            contains(body, b"otlp-trace-7")
-                && contains(body, b"Traced")
-                && contains(body, b"bantin")
-        });
+        // The spans may come in more than one export.
+        let all: Vec<u8> = received.lock().unwrap().concat();
+        exported = contains(&all, b"otlp-trace-7")
+            && contains(&all, b"Traced")
+            && contains(&all, b"bantin")
+            // The statement's own span, with its SQL.
+            && contains(&all, b"SELECT");
         if exported {
             break;
         }
