@@ -119,17 +119,13 @@ crate::on_both!(metrics_count_requests_errors_and_work, requests_carry_an_id);
 async fn metrics_can_listen_apart() {
     let dir = scratch("metrics");
     let (port, metrics_port) = (free_port().await, free_port().await);
-    let mut server = Command::new(BIN)
-        .args(["serve", "--no-sample"])
-        .env("DATABASE_URL", sqlite_url(&dir, "m.db"))
-        .env("BANTIN_INDEX_DIR", dir.join("index"))
-        .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("BANTIN_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    wait_healthy(port).await;
+    let mut server = serve(
+        &dir,
+        port,
+        &[("BANTIN_METRICS_LISTEN", format!("127.0.0.1:{metrics_port}"))],
+        Stdio::null(),
+    )
+    .await;
     let client = reqwest::Client::new();
     let apart = client
         .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
@@ -161,18 +157,13 @@ async fn metrics_can_listen_apart() {
 async fn the_access_log_has_one_json_line_a_request_with_its_id() {
     let dir = scratch("log");
     let port = free_port().await;
-    let mut server = Command::new(BIN)
-        .args(["serve"])
-        .env("DATABASE_URL", sqlite_url(&dir, "l.db"))
-        .env("BANTIN_INDEX_DIR", dir.join("index"))
-        .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
-        .env("BANTIN_LOG_FORMAT", "json")
-        .env_remove("RUST_LOG")
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    wait_healthy(port).await;
+    let mut server = serve(
+        &dir,
+        port,
+        &[("BANTIN_LOG_FORMAT", "json".to_owned())],
+        Stdio::piped(),
+    )
+    .await;
     let response = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/graphql"))
         .header("x-request-id", "log-me-42")
@@ -238,21 +229,19 @@ async fn traces_are_exported_over_otlp() {
     });
     let dir = scratch("otlp");
     let port = free_port().await;
-    let mut server = Command::new(BIN)
-        .args(["serve"])
-        .env("DATABASE_URL", sqlite_url(&dir, "o.db"))
-        .env("BANTIN_INDEX_DIR", dir.join("index"))
-        .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
-        .env(
-            "OTEL_EXPORTER_OTLP_ENDPOINT",
-            format!("http://{collector_address}"),
-        )
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    wait_healthy(port).await;
+    let mut server = serve(
+        &dir,
+        port,
+        &[
+            (
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+                format!("http://{collector_address}"),
+            ),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100".to_owned()),
+        ],
+        Stdio::null(),
+    )
+    .await;
     let response = reqwest::Client::new()
         .post(format!("http://127.0.0.1:{port}/graphql"))
         .header("x-request-id", "otlp-trace-7")
@@ -458,6 +447,29 @@ fn the_configuration_reference_matches_the_help() {
         "docs/configuration.md differs from `bantin --help`:\n{}",
         wrong.join("\n")
     );
+}
+
+/// `bantin serve` on a SQLite file in `dir` and `port`, with the sample, more
+/// environment, `RUST_LOG` unset, and its standard error to `stderr`; once healthy.
+async fn serve(
+    dir: &std::path::Path,
+    port: u16,
+    envs: &[(&str, String)],
+    stderr: Stdio,
+) -> tokio::process::Child {
+    let server = Command::new(BIN)
+        .arg("serve")
+        .env("DATABASE_URL", sqlite_url(dir, "served.db"))
+        .env("BANTIN_INDEX_DIR", dir.join("index"))
+        .env("BANTIN_LISTEN", format!("127.0.0.1:{port}"))
+        .env_remove("RUST_LOG")
+        .envs(envs.iter().map(|(name, value)| (*name, value.as_str())))
+        .stderr(stderr)
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    wait_healthy(port).await;
+    server
 }
 
 fn scratch(what: &str) -> std::path::PathBuf {
