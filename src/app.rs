@@ -200,20 +200,19 @@ pub fn metrics_router(state: AppState) -> Router {
 
 /// `/metrics`: the Prometheus text format.
 async fn metrics(State(state): State<AppState>) -> Response {
+    /// A pool's connections: all, and idle.
+    fn connections<DB: sea_orm::sqlx::Database>(pool: &sea_orm::sqlx::Pool<DB>) -> (u32, u32) {
+        (
+            pool.size(),
+            u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+        )
+    }
     let pool = match &state.db.inner {
         sea_orm::DatabaseConnectionType::SqlxPostgresPoolConnection(_) => {
-            let pool = state.db.get_postgres_connection_pool();
-            Some((
-                pool.size(),
-                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            ))
+            Some(connections(state.db.get_postgres_connection_pool()))
         }
         sea_orm::DatabaseConnectionType::SqlxSqlitePoolConnection(_) => {
-            let pool = state.db.get_sqlite_connection_pool();
-            Some((
-                pool.size(),
-                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
-            ))
+            Some(connections(state.db.get_sqlite_connection_pool()))
         }
         _ => None,
     };
@@ -659,9 +658,7 @@ async fn graphql(
             respond(response, parsed.as_deref())
         };
         if unavailable {
-            *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-            http.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            retry_soon(&mut http);
         }
         http
     }
@@ -794,9 +791,16 @@ fn unavailable() -> Response {
         "SERVICE_UNAVAILABLE",
         "the database is unavailable; try again shortly".to_owned(),
     );
+    retry_soon(&mut http);
+    http
+}
+
+/// Marks an answer 503, to be tried again in a second: the database cannot be
+/// reached (found so before the operation ran, or by it).
+fn retry_soon(http: &mut Response) {
+    *http.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     http.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    http
 }
 
 /// A request refused before it runs: a GraphQL error body with its code.

@@ -6,8 +6,6 @@
 //! `BANTIN_REQUIRE_NODE=1`, under which a missing Node fails the test instead of
 //! skipping it.
 
-use std::path::Path;
-
 use crate::helpers::{Backend, TestApp};
 
 /// One audit's result, as `tests/clients/audit.mjs` prints it.
@@ -19,30 +17,12 @@ struct Audit {
     reason: Option<String>,
 }
 
-/// The audit's runner, when Node.js and the audit's packages are installed.
-fn runner() -> Option<std::path::PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
-    let ready = dir.join("node_modules/graphql-http").is_dir()
-        && std::process::Command::new("node")
-            .arg("--version")
-            .output()
-            .is_ok_and(|output| output.status.success());
-    if ready {
-        return Some(dir.join("audit.mjs"));
-    }
-    assert!(
-        std::env::var("BANTIN_REQUIRE_NODE").is_err(),
-        "BANTIN_REQUIRE_NODE is set, but Node.js or tests/clients/node_modules is missing \
-         (run `npm ci` in tests/clients)"
-    );
-    eprintln!("skipped: the GraphQL-over-HTTP audit needs Node.js and `npm ci` in tests/clients");
-    None
-}
-
 async fn the_graphql_over_http_audit_passes(backend: Backend) {
-    let Some(runner) = runner() else {
+    let Some(tools) = crate::helpers::client_tools("graphql-http", "the GraphQL-over-HTTP audit")
+    else {
         return;
     };
+    let runner = tools.join("audit.mjs");
     let Some(app) = TestApp::spawn(backend).await else {
         return;
     };

@@ -2,18 +2,12 @@
 //! loaded once, `--no-sample`, `schema --check`, `import`, and `token`.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use sea_orm::{ConnectionTrait, DatabaseBackend, Statement};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bantin");
-
-async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
-}
+use crate::helpers::{BIN, free_port, wait_healthy};
 
 async fn start(database: &str, port: u16, extra: &[&str]) -> Child {
     start_with(database, port, extra, &[]).await
@@ -38,18 +32,8 @@ async fn start_with(database: &str, port: u16, extra: &[&str], envs: &[(&str, &s
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        let health = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await;
-        if health.is_ok_and(|response| response.status() == 200) {
-            return child;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("bantin serve did not come up");
+    wait_healthy(port).await;
+    child
 }
 
 async fn article_count(port: u16) -> Value {

@@ -10,17 +10,11 @@ use std::process::Command;
 
 #[test]
 fn typescript_types_are_generated_from_the_schema_and_type_check() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = root.join("tests/clients");
-    let codegen = dir.join("node_modules/.bin/graphql-codegen");
-    if !codegen.exists() {
-        assert!(
-            std::env::var("BANTIN_REQUIRE_NODE").is_err(),
-            "BANTIN_REQUIRE_NODE is set, but tests/clients/node_modules is missing (npm ci)"
-        );
-        eprintln!("skipped: graphql-codegen needs `npm ci` in tests/clients");
+    let Some(dir) = crate::helpers::client_tools(".bin/graphql-codegen", "graphql-codegen") else {
         return;
-    }
+    };
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let codegen = dir.join("node_modules/.bin/graphql-codegen");
     let generated = root.join("target/codegen/graphql.ts");
     let _ = std::fs::remove_file(&generated);
     let run = Command::new(&codegen)

@@ -492,3 +492,51 @@ impl TestApp {
             .expect("schedule");
     }
 }
+
+/// The `bantin` binary the tests run.
+pub const BIN: &str = env!("CARGO_BIN_EXE_bantin");
+
+/// A port free on this machine now.
+pub async fn free_port() -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a port");
+    listener.local_addr().expect("address").port()
+}
+
+/// Waits until `bantin serve` on `port` answers `/healthz` (ten seconds at most).
+pub async fn wait_healthy(port: u16) {
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        let health = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await;
+        if health.is_ok_and(|response| response.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("bantin serve did not come up");
+}
+
+/// The npm tools of `tests/clients` (Node.js and `npm ci` there), when `marker`
+/// (a path below `node_modules`) is installed; `None`, and a word why, when not.
+/// With `BANTIN_REQUIRE_NODE=1` (set by `.ci/run`) a missing tool fails the test.
+pub fn client_tools(marker: &str, what: &str) -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients");
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success());
+    if node && dir.join("node_modules").join(marker).exists() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("BANTIN_REQUIRE_NODE").is_err(),
+        "BANTIN_REQUIRE_NODE is set, but Node.js or tests/clients/node_modules is missing \
+         (run `npm ci` in tests/clients)"
+    );
+    eprintln!("skipped: {what} needs Node.js and `npm ci` in tests/clients");
+    None
+}

@@ -9,9 +9,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::process::Command;
 
-use crate::helpers::TestApp;
-
-const BIN: &str = env!("CARGO_BIN_EXE_bantin");
+use crate::helpers::{BIN, TestApp, free_port, wait_healthy};
 
 /// The samples of `/metrics`, parsed as Prometheus parses them: each series (its
 /// name and labels) with its value.
@@ -481,24 +479,4 @@ fn scratch(what: &str) -> std::path::PathBuf {
 
 fn sqlite_url(dir: &std::path::Path, file: &str) -> String {
     format!("sqlite://{}?mode=rwc", dir.join(file).display())
-}
-
-async fn free_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    listener.local_addr().unwrap().port()
-}
-
-async fn wait_healthy(port: u16) {
-    let client = reqwest::Client::new();
-    for _ in 0..200 {
-        let health = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await;
-        if health.is_ok_and(|response| response.status() == 200) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("bantin serve did not come up");
 }
